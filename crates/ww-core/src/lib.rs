@@ -11,7 +11,9 @@
 
 pub mod diag;
 pub mod event;
+pub mod sink;
 pub mod time;
 
 pub use diag::{Diagnostic, Severity};
 pub use event::{Event, Fields, Locator, Origin, SourceKind, Value};
+pub use sink::{EventSink, VecSink};
