@@ -1,3 +1,38 @@
-fn main() {
-    println!("wardwatch");
+//! The `wardwatch` command: one binary for every job.
+
+mod hunt_cmd;
+mod rules_cmd;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "wardwatch", version, about = "Cyber defence and incident response for UK councils")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Hunt through log files (EVTX, JSON, syslog, web access logs, gzip) with Sigma rules.
+    Hunt(hunt_cmd::HuntArgs),
+    /// Check Sigma rules: which load, and why the others do not.
+    Rules(rules_cmd::RulesArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Hunt(args) => hunt_cmd::run(args),
+        Command::Rules(args) => rules_cmd::run(args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("wardwatch: {e:#}");
+            ExitCode::from(1)
+        }
+    }
 }
