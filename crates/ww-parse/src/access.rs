@@ -24,7 +24,7 @@ use ww_core::time::Timestamp;
 use ww_core::{Fields, Value};
 
 use crate::lines::ParseError;
-use crate::syslog::{local_to_utc, month_from};
+use crate::syslog::{SyslogContext, local_to_utc, month_from, parse_syslog_line};
 
 struct Names {
     c_ip: Arc<str>,
@@ -71,8 +71,35 @@ fn err(field: &'static str, reason: &'static str) -> ParseError {
     ParseError::new(field, reason)
 }
 
-/// Parses one access-log line (without its newline).
+/// Parses one access-log line (without its newline). A line that is a syslog header followed by
+/// an access-log line (nginx `access_log syslog:...`, Apache piped to `logger`) is read too, with
+/// the syslog `host` and `app_name` added.
 pub fn parse_access_line(line: &str) -> Result<(Option<Timestamp>, Fields), ParseError> {
+    match parse_plain(line) {
+        Ok(r) => Ok(r),
+        Err(e) => via_syslog(line).ok_or(e),
+    }
+}
+
+fn via_syslog(line: &str) -> Option<(Option<Timestamp>, Fields)> {
+    // Cheap check first: syslog starts with `<`, a month name or a digit (ISO).
+    let first = *line.as_bytes().first()?;
+    if !(first == b'<' || first.is_ascii_alphabetic() || first.is_ascii_digit()) {
+        return None;
+    }
+    let ctx = SyslogContext::with_year(2000);
+    let (_, outer) = parse_syslog_line(line, &ctx).ok()?;
+    let message = outer.get_str("message")?;
+    let (time, mut fields) = parse_plain(message).ok()?;
+    for key in ["host", "app_name"] {
+        if let Some(v) = outer.get_str(key) {
+            fields.push(key, v);
+        }
+    }
+    Some((time, fields))
+}
+
+fn parse_plain(line: &str) -> Result<(Option<Timestamp>, Fields), ParseError> {
     let n = &*NAMES;
     let open = memchr::memmem::find(line.as_bytes(), b" [")
         .ok_or_else(|| err("time", "no '[timestamp]' after 'client ident user'"))?;
@@ -430,6 +457,20 @@ mod tests {
         assert_eq!(f.get("request"), None);
         let (_, f) = parse(r#"1.2.3.4 - - [01/Jan/2024:00:00:00 +0000] "GET /a b HTTP/1.1" 400 0"#);
         assert_eq!(f.get_str("cs-uri-stem"), Some("/a b"));
+    }
+
+    #[test]
+    fn access_line_inside_syslog() {
+        let (t, f) = parse(
+            r#"Sep 15 16:13:46 web1 nginx[2869]: 81.2.3.4 - - [15/Sep/2021:16:13:46 +0000] "POST /wp-login.php HTTP/1.1" 200 5 "-" "ua""#,
+        );
+        assert_eq!(t, "2021-09-15T16:13:46.000Z");
+        assert_eq!(f.get_str("c-ip"), Some("81.2.3.4"));
+        assert_eq!(f.get_str("cs-uri-stem"), Some("/wp-login.php"));
+        assert_eq!(f.get_str("host"), Some("web1"));
+        assert_eq!(f.get_str("app_name"), Some("nginx"));
+        // A syslog line whose message is not an access line is still an error.
+        assert!(parse_access_line("Sep 15 16:13:46 web1 sshd[1]: Accepted key").is_err());
     }
 
     #[test]
