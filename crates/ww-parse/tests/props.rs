@@ -134,7 +134,10 @@ fn token(re: &'static str) -> impl Strategy<Value = Option<String>> {
 fn msg5424() -> impl Strategy<Value = Msg5424> {
     let sd_name = "[a-zA-Z0-9@._-]{1,32}";
     let sd = proptest::collection::vec(
-        (sd_name, proptest::collection::vec((sd_name, "[ -~é€\\]\\\\\"]{0,20}"), 1..4)),
+        (
+            sd_name,
+            proptest::collection::vec((sd_name, "[ -~é€\\]\\\\\"]{0,20}"), 1..4),
+        ),
         0..3,
     );
     (
@@ -150,7 +153,14 @@ fn msg5424() -> impl Strategy<Value = Msg5424> {
         proptest::option::of("[ -~é]{0,40}"),
     )
         .prop_map(|(pri, time, (host, app, procid, msgid), sd, msg)| Msg5424 {
-            pri, time, host, app, procid, msgid, sd, msg,
+            pri,
+            time,
+            host,
+            app,
+            procid,
+            msgid,
+            sd,
+            msg,
         })
 }
 
@@ -179,7 +189,10 @@ fn format5424(m: &Msg5424) -> String {
         line.push('[');
         line.push_str(id);
         for (k, v) in params {
-            let esc = v.replace('\\', "\\\\").replace('"', "\\\"").replace(']', "\\]");
+            let esc = v
+                .replace('\\', "\\\\")
+                .replace('"', "\\\"")
+                .replace(']', "\\]");
             line.push_str(&format!(" {k}=\"{esc}\""));
         }
         line.push(']');
