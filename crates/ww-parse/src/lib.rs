@@ -11,4 +11,6 @@ pub mod stats;
 pub mod syslog;
 pub mod w3c;
 
+pub use lines::{LineFormat, ParseError, read_lines};
+pub use sniff::{Format, is_gzip, sniff};
 pub use stats::ReadStats;
