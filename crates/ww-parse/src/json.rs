@@ -14,7 +14,8 @@
 //!   [`MAX_ELEMENT_BYTES`].
 //!
 //! [`ReadStats::errors`] counts error diagnostics (input that produced no event); warnings are
-//! not counted.
+//! not counted. [`ReadStats::bytes`] counts the bytes read, which in document mode ends where
+//! reading stopped.
 
 use std::cell::Cell;
 use std::fmt;
@@ -307,7 +308,9 @@ impl<'a> Document<'a> {
             used: self.used.clone(),
             total: total.clone(),
         };
-        let mut de = serde_json::Deserializer::from_reader(reader);
+        // serde_json pulls bytes one at a time: buffer above the budget check so that it runs
+        // once per block, not once per byte.
+        let mut de = serde_json::Deserializer::from_reader(io::BufReader::new(reader));
         let result = de
             .deserialize_any(TopVisitor { doc: self })
             .and_then(|()| de.end());
@@ -451,5 +454,188 @@ impl<'de> Visitor<'de> for RecordsSeed<'_, '_> {
     }
     fn visit_unit<E>(self) -> Result<Option<J>, E> {
         Ok(Some(J::Null))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use ww_core::{Severity, Value, VecSink};
+
+    fn read(bytes: &[u8]) -> (VecSink, ReadStats) {
+        let mut sink = VecSink::default();
+        let stats = read_json(Arc::from("t.json"), bytes, &mut sink);
+        let stats = stats.unwrap_or_else(|e| panic!("io error on a slice: {e}"));
+        (sink, stats)
+    }
+
+    #[test]
+    fn ndjson_bad_line_is_reported_and_reading_goes_on() {
+        let input =
+            b"\xEF\xBB\xBF{\"a\":1}\r\n\n{bad}\n{\"a\":3,\"timestamp\":\"2024-01-01T00:00:00Z\"}";
+        let (sink, stats) = read(input);
+        assert_eq!(
+            stats,
+            ReadStats {
+                events: 2,
+                errors: 1,
+                bytes: input.len() as u64
+            }
+        );
+        assert_eq!(
+            sink.events[0].origin.at,
+            Locator::Line { line: 1, offset: 3 }
+        );
+        assert_eq!(sink.events[0].raw.as_deref(), Some("{\"a\":1}"));
+        assert_eq!(sink.events[0].kind, SourceKind::Json);
+        assert_eq!(
+            sink.events[1].origin.at,
+            Locator::Line {
+                line: 4,
+                offset: 19
+            }
+        );
+        assert!(sink.events[1].time.is_some());
+        assert_eq!(sink.diagnostics.len(), 1);
+        let d = &sink.diagnostics[0];
+        assert_eq!(
+            d.at,
+            Locator::Line {
+                line: 3,
+                offset: 13
+            }
+        );
+        assert_eq!(d.severity, Severity::Error);
+        assert!(d.reason.contains("invalid JSON"), "{}", d.reason);
+    }
+
+    #[test]
+    fn array_is_streamed_with_element_locators() {
+        let (sink, stats) =
+            read(b"  [ {\"EventID\":4624,\"Channel\":\"Security\"},\n {\"x\":[1,2]}, 3 ]\n");
+        assert_eq!((stats.events, stats.errors), (3, 0));
+        assert_eq!(sink.events[1].origin.at, Locator::Element { index: 1 });
+        assert_eq!(
+            sink.events[0].fields.get("EventID"),
+            Some(&Value::Int(4624))
+        );
+        assert_eq!(sink.events[2].fields.get("value"), Some(&Value::Int(3)));
+        assert!(sink.events.iter().all(|e| e.raw.is_none()));
+    }
+
+    #[test]
+    fn bad_array_element_stops_with_one_diagnostic() {
+        let (sink, stats) = read(b"[{\"a\":1},\n{\"a\":}, {\"a\":3}]");
+        assert_eq!((stats.events, stats.errors), (1, 1));
+        let d = &sink.diagnostics[0];
+        assert_eq!(d.at, Locator::Element { index: 1 });
+        assert!(
+            d.reason.contains("line 2") && d.reason.contains("stopped"),
+            "{}",
+            d.reason
+        );
+        let (sink, stats) = read(b"[{\"a\":1}");
+        assert_eq!(
+            (stats.events, stats.errors, sink.diagnostics.len()),
+            (1, 1, 1)
+        );
+        let (sink, _) = read(b"[1] x");
+        assert!(
+            sink.diagnostics[0].reason.contains("trailing"),
+            "{}",
+            sink.diagnostics[0].reason
+        );
+    }
+
+    #[test]
+    fn pretty_object_and_records_wrapper() {
+        let (sink, stats) = read(b"\n{\n  \"a\": {\"b\": 1},\n  \"c\": \"d\"\n}\n");
+        assert_eq!((stats.events, stats.errors), (1, 0));
+        assert_eq!(sink.events[0].fields.get("a.b"), Some(&Value::Int(1)));
+        assert_eq!(stats.bytes, 33);
+        let cloudtrail = b"{\"Records\": [\n {\"eventTime\":\"2024-01-01T00:00:00Z\",\"eventName\":\"ConsoleLogin\"},\n {\"eventName\":\"GetObject\"}\n], \"x\": 1}";
+        let (sink, stats) = read(cloudtrail);
+        assert_eq!((stats.events, stats.errors), (2, 0));
+        assert_eq!(
+            sink.events[1].fields.get_str("eventName"),
+            Some("GetObject")
+        );
+        assert!(sink.events[0].time.is_some());
+        assert_eq!(sink.diagnostics.len(), 1, "the ignored key is reported");
+        assert!(sink.diagnostics[0].reason.contains('x'));
+        let (sink, _) = read(b"{\"records\": 5}");
+        assert_eq!(sink.events[0].fields.get("records"), Some(&Value::Int(5)));
+    }
+
+    #[test]
+    fn overlong_line_is_skipped_not_buffered() {
+        let mut input = Vec::with_capacity(MAX_LINE_BYTES + 64);
+        input.extend_from_slice(b"{\"a\":\"");
+        input.resize(MAX_LINE_BYTES + 10, b'x');
+        input.extend_from_slice(b"\"}\n{\"ok\":true}\n");
+        let (sink, stats) = read(&input);
+        assert_eq!((stats.events, stats.errors), (1, 1));
+        assert!(sink.diagnostics[0].reason.contains("longer than"));
+        assert_eq!(
+            sink.events[0].origin.at,
+            Locator::Line {
+                line: 2,
+                offset: (MAX_LINE_BYTES + 13) as u64
+            }
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_is_reported_and_kept_lossy() {
+        let (sink, stats) = read(b"{\"u\":\"a\xFFb\"}\n");
+        assert_eq!((stats.events, stats.errors), (1, 0));
+        assert_eq!(sink.diagnostics[0].severity, Severity::Warning);
+        assert_eq!(sink.events[0].fields.get_str("u"), Some("a\u{FFFD}b"));
+    }
+
+    #[test]
+    fn empty_and_blank_input() {
+        for input in [&b""[..], b"\n\n  \r\n", b"\xEF\xBB\xBF"] {
+            let (sink, stats) = read(input);
+            assert_eq!((stats.events, stats.errors), (0, 0));
+            assert!(sink.diagnostics.is_empty());
+        }
+    }
+
+    #[test]
+    fn evtx_dump_lines_get_sigma_names() {
+        let line = br##"{"Event":{"System":{"EventID":1,"Channel":"Microsoft-Windows-Sysmon/Operational","TimeCreated":{"#attributes":{"SystemTime":"2024-01-01T00:00:00.1234567Z"}}},"EventData":{"Image":"C:\\a.exe","CommandLine":"a"}}}"##;
+        let (sink, _) = read(line);
+        let e = &sink.events[0];
+        assert_eq!(e.fields.get_str("Image"), Some("C:\\a.exe"));
+        assert_eq!(e.fields.get("EventID"), Some(&Value::Int(1)));
+        assert!(e.time.is_some());
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+            let (sink, stats) = read(&bytes);
+            prop_assert_eq!(stats.events as usize, sink.events.len());
+            prop_assert!(stats.errors as usize <= sink.diagnostics.len());
+            // Document mode stops reading at the first error.
+            prop_assert!(stats.bytes <= bytes.len() as u64);
+        }
+
+        #[test]
+        fn one_diagnostic_per_invalid_line(lines in prop::collection::vec(
+            prop_oneof![
+                (any::<i64>(), "[a-z ]{0,8}").prop_map(|(n, s)| format!("{{\"n\":{n},\"s\":\"{s}\"}}")),
+                "x[^\n]{0,20}".prop_map(|s| s),
+            ], 1..20)) {
+            let input = lines.join("\n");
+            let (sink, stats) = read(input.as_bytes());
+            let bad = lines.iter().filter(|l| l.starts_with('x')).count();
+            prop_assert_eq!(stats.errors as usize, bad);
+            prop_assert_eq!(stats.events as usize, lines.len() - bad);
+            let errors = sink.diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+            prop_assert_eq!(errors, bad);
+        }
     }
 }

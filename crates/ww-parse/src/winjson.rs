@@ -234,52 +234,48 @@ impl Flattener<'_> {
                         self.fields.push(static_name(key), s);
                     }
                 }
-                "TimeCreated" => {
-                    if let Some(t) = attr(sys, "TimeCreated", "SystemTime") {
-                        if let Some(s) = t.as_str() {
-                            time = parse_utc(s);
-                        }
-                        if let Some(s) = scalar(t) {
-                            self.fields.push("TimeCreated", s);
-                        }
-                    }
-                }
-                "Provider" => {
-                    for (a, name) in [
-                        ("Name", "Provider_Name"),
-                        ("Guid", "Provider_Guid"),
-                        ("EventSourceName", "EventSourceName"),
-                    ] {
-                        if let Some(s) = attr(sys, "Provider", a).and_then(scalar) {
-                            self.fields.push(name, s);
-                        }
-                    }
-                }
-                "Execution" => {
-                    for name in ["ProcessID", "ThreadID"] {
-                        if let Some(n) = attr(sys, "Execution", name).and_then(numeric) {
-                            self.fields.push(name, n);
-                        }
-                    }
-                }
-                "Correlation" => {
-                    for name in ["ActivityID", "RelatedActivityID"] {
-                        if let Some(s) = attr(sys, "Correlation", name).and_then(scalar) {
-                            self.fields.push(name, s);
-                        }
-                    }
-                }
-                "Security" => {
-                    if let Some(s) = attr(sys, "Security", "UserID").and_then(scalar) {
-                        self.fields.push("UserID", s);
-                    }
-                }
-                // `separate_json_attributes` output: read through `attr` above.
+                "TimeCreated" | "Provider" | "Execution" | "Correlation" | "Security" => {}
+                // `separate_json_attributes` output: read through `attr` below.
                 k if k.ends_with("_attributes") => {}
                 other => {
                     let mut path = format!("System.{other}");
                     self.leaves(&mut path, other, value, 1);
                 }
+            }
+        }
+        // Values held in attributes, in either attribute layout.
+        if let Some(t) = attr(sys, "TimeCreated", "SystemTime") {
+            if let Some(s) = t.as_str() {
+                time = parse_utc(s);
+            }
+            if let Some(s) = scalar(t) {
+                self.fields.push("TimeCreated", s);
+            }
+        }
+        let attributes: [(&str, &str, &'static str, bool); 8] = [
+            ("Provider", "Name", "Provider_Name", false),
+            ("Provider", "Guid", "Provider_Guid", false),
+            ("Provider", "EventSourceName", "EventSourceName", false),
+            ("Execution", "ProcessID", "ProcessID", true),
+            ("Execution", "ThreadID", "ThreadID", true),
+            ("Correlation", "ActivityID", "ActivityID", false),
+            (
+                "Correlation",
+                "RelatedActivityID",
+                "RelatedActivityID",
+                false,
+            ),
+            ("Security", "UserID", "UserID", false),
+        ];
+        for (element, name, field, is_num) in attributes {
+            let value = attr(sys, element, name);
+            let value = if is_num {
+                value.and_then(numeric)
+            } else {
+                value.and_then(scalar)
+            };
+            if let Some(value) = value {
+                self.fields.push(field, value);
             }
         }
         time
@@ -674,4 +670,299 @@ fn epoch(n: f64) -> Option<Timestamp> {
         return None;
     }
     Some(chrono::DateTime::from_timestamp_nanos(nanos as i64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    fn flat(v: &J) -> (Fields, Flattened) {
+        let mut f = Fields::new();
+        let r = flatten_json(v, &mut f);
+        (f, r)
+    }
+
+    fn s(f: &Fields, name: &str) -> Option<String> {
+        f.iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.to_string())
+    }
+
+    fn security_4624() -> J {
+        json!({"Event":{"#attributes":{"xmlns":"http://schemas.microsoft.com/win/2004/08/events/event"},
+          "System":{"Provider":{"#attributes":{"Name":"Microsoft-Windows-Security-Auditing","Guid":"{5484}"}},
+            "EventID":{"#attributes":{"Qualifiers":16384},"#text":"4624"},"Version":"2","Level":0,"Task":12544,"Opcode":0,
+            "Keywords":"0x8020000000000000","TimeCreated":{"#attributes":{"SystemTime":"2021-10-20T13:39:17.3154798Z"}},
+            "EventRecordID":67101,"Correlation":{"#attributes":{"ActivityID":"{42}"}},
+            "Execution":{"#attributes":{"ProcessID":512,"ThreadID":3140}},"Channel":"Security","Computer":"FS03",
+            "Security":{"#attributes":{"UserID":"S-1-5-18"}}},
+          "EventData":{"TargetUserName":"admmig","LogonType":9,"IpAddress":"-","Channel":"spoofed","Empty":null}}})
+    }
+
+    #[test]
+    fn evtx_system_and_named_event_data() {
+        let v = security_4624();
+        let (f, r) = flat(&v);
+        assert_eq!(r.shape, JsonShape::EvtxDump);
+        assert_eq!(f.get("EventID"), Some(&Value::Int(4624)));
+        assert_eq!(f.get("EventID_Qualifiers"), Some(&Value::Int(16384)));
+        assert_eq!(
+            f.get("Version"),
+            Some(&Value::Int(2)),
+            "numeric text becomes a number"
+        );
+        assert_eq!(
+            s(&f, "Provider_Name").as_deref(),
+            Some("Microsoft-Windows-Security-Auditing")
+        );
+        assert_eq!(s(&f, "Provider_Guid").as_deref(), Some("{5484}"));
+        assert_eq!(f.get("ProcessID"), Some(&Value::Int(512)));
+        assert_eq!(s(&f, "ActivityID").as_deref(), Some("{42}"));
+        assert_eq!(s(&f, "UserID").as_deref(), Some("S-1-5-18"));
+        assert_eq!(
+            s(&f, "TimeCreated").as_deref(),
+            Some("2021-10-20T13:39:17.3154798Z")
+        );
+        assert_eq!(s(&f, "TargetUserName").as_deref(), Some("admmig"));
+        assert_eq!(f.get("LogonType"), Some(&Value::Int(9)));
+        assert_eq!(
+            f.get("Empty"),
+            Some(&Value::Null),
+            "empty Data is kept as null"
+        );
+        assert_eq!(s(&f, "Channel").as_deref(), Some("Security"), "System wins");
+        assert_eq!(s(&f, "EventData.Channel").as_deref(), Some("spoofed"));
+        assert!(s(&f, "xmlns").is_none());
+        let t = r.time.map(|t| ww_core::time::format_utc(&t));
+        assert_eq!(t.as_deref(), Some("2021-10-20T13:39:17.315Z"));
+        let mut g = Fields::new();
+        assert_eq!(flatten_evtx_json(&v, &mut g).ok().flatten(), r.time);
+        assert_eq!(g, f);
+    }
+
+    #[test]
+    fn evtx_unnamed_data_and_binary() {
+        let v = json!({"Event":{"System":{"EventID":800,"Channel":"Windows PowerShell"},
+            "EventData":{"Data":{"#text":["", "HostName=ConsoleHost"]},"Binary":"DEADBEEF"}}});
+        let (f, _) = flat(&v);
+        assert_eq!(
+            f.get("Data"),
+            Some(&Value::List(vec![
+                Value::str(""),
+                Value::str("HostName=ConsoleHost")
+            ]))
+        );
+        assert_eq!(s(&f, "Binary").as_deref(), Some("DEADBEEF"));
+        let v = json!({"Event":{"System":{"EventID":7045},"EventData":{"Data":{"#text":"one"}}}});
+        let (f, _) = flat(&v);
+        assert_eq!(f.get("Data"), Some(&Value::str("one")));
+        let v = json!({"Event":{"System":{"EventID":1},"EventData":null}});
+        let (f, _) = flat(&v);
+        assert_eq!(f.len(), 1);
+    }
+
+    #[test]
+    fn evtx_user_data_leaves_clash_to_dotted_path() {
+        let v = json!({"Event":{"System":{"EventID":104,"Channel":"System"},
+            "UserData":{"LogFileCleared":{"#attributes":{"xmlns":"x"},"SubjectUserName":"admmig","Channel":"Security",
+              "Cert":{"#attributes":{"fileRef":"a.cer"},"#text":"body"}}}}});
+        let (f, _) = flat(&v);
+        assert_eq!(s(&f, "SubjectUserName").as_deref(), Some("admmig"));
+        assert_eq!(s(&f, "Channel").as_deref(), Some("System"));
+        assert_eq!(
+            s(&f, "UserData.LogFileCleared.Channel").as_deref(),
+            Some("Security")
+        );
+        assert_eq!(s(&f, "fileRef").as_deref(), Some("a.cer"));
+        assert_eq!(s(&f, "Cert").as_deref(), Some("body"));
+    }
+
+    #[test]
+    fn evtx_separate_attributes_layout() {
+        let v = json!({"Event":{"System":{"Provider_attributes":{"Name":"P"},"EventID":1,
+            "TimeCreated_attributes":{"SystemTime":"2024-01-02T03:04:05Z"}}}});
+        let (f, r) = flat(&v);
+        assert_eq!(s(&f, "Provider_Name").as_deref(), Some("P"));
+        assert!(r.time.is_some());
+    }
+
+    #[test]
+    fn evtx_without_system_is_an_error() {
+        let mut f = Fields::new();
+        assert!(flatten_evtx_json(&json!({"Event":null}), &mut f).is_err());
+        assert!(flatten_evtx_json(&json!([1]), &mut f).is_err());
+        assert!(f.is_empty());
+    }
+
+    #[test]
+    fn ecs_winlogbeat() {
+        let v = json!({"@timestamp":"2024-03-01T10:20:30.123Z",
+            "winlog":{"event_id":"4688","channel":"Security","provider_name":"Microsoft-Windows-Security-Auditing",
+              "computer_name":"ws1","record_id":77,"task":"Process Creation","process":{"pid":4,"thread":{"id":8}},
+              "event_data":{"NewProcessName":"C:\\x.exe","CommandLine":"x -y","Channel":"odd"}},
+            "process":{"command_line":"x -y"},"source":{"ip":"10.0.0.1"},"host":{"name":"ws1.local"},"tags":["a","b"]});
+        let mut f = Fields::new();
+        let t = flatten_ecs(&v, &mut f);
+        assert_eq!(
+            t.map(|t| ww_core::time::format_utc(&t)).as_deref(),
+            Some("2024-03-01T10:20:30.123Z")
+        );
+        assert_eq!(f.get("EventID"), Some(&Value::Int(4688)));
+        assert_eq!(s(&f, "Channel").as_deref(), Some("Security"));
+        assert_eq!(s(&f, "Computer").as_deref(), Some("ws1"));
+        assert_eq!(f.get("EventRecordID"), Some(&Value::Int(77)));
+        assert_eq!(f.get("ThreadID"), Some(&Value::Int(8)));
+        assert_eq!(s(&f, "CommandLine").as_deref(), Some("x -y"));
+        assert_eq!(s(&f, "winlog.event_data.Channel").as_deref(), Some("odd"));
+        assert_eq!(s(&f, "process.command_line").as_deref(), Some("x -y"));
+        assert_eq!(s(&f, "source.ip").as_deref(), Some("10.0.0.1"));
+        assert_eq!(s(&f, "winlog.task").as_deref(), Some("Process Creation"));
+        assert_eq!(
+            f.get("tags"),
+            Some(&Value::List(vec![Value::str("a"), Value::str("b")]))
+        );
+        assert!(s(&f, "winlog.event_id").is_none());
+        assert_eq!(detect_shape(&v), JsonShape::Ecs);
+    }
+
+    #[test]
+    fn ecs_falls_back_to_host_name_and_event_code() {
+        let v = json!({"winlog":{},"event":{"code":"1"},"host":{"name":"h"}});
+        let mut f = Fields::new();
+        flatten_ecs(&v, &mut f);
+        assert_eq!(f.get("EventID"), Some(&Value::Int(1)));
+        assert_eq!(s(&f, "Computer").as_deref(), Some("h"));
+        assert_eq!(s(&f, "host.name").as_deref(), Some("h"));
+    }
+
+    #[test]
+    fn flat_windows_lifts_nested_leaves_and_aliases() {
+        let v = json!({"EventTime":"2024-01-01 00:00:01","Hostname":"dc1","EventID":"4625","Channel":"Security",
+            "SourceName":"Microsoft-Windows-Security-Auditing","EventData":{"TargetUserName":"bob"}});
+        let (f, r) = flat(&v);
+        assert_eq!(r.shape, JsonShape::FlatWindows);
+        assert_eq!(f.get("EventID"), Some(&Value::Int(4625)));
+        assert_eq!(s(&f, "TargetUserName").as_deref(), Some("bob"));
+        assert_eq!(s(&f, "Computer").as_deref(), Some("dc1"));
+        assert_eq!(
+            s(&f, "Provider_Name").as_deref(),
+            Some("Microsoft-Windows-Security-Auditing")
+        );
+        assert!(r.time.is_some());
+    }
+
+    #[test]
+    fn generic_dotted_paths_lists_and_indexes() {
+        let v = json!({"a":{"b":{"c":1}},"l":[1,"x",null],"o":[{"k":"v"},{"k":"w"}],"e":{},"time":1700000000});
+        let (f, r) = flat(&v);
+        assert_eq!(r.shape, JsonShape::Generic);
+        assert_eq!(f.get("a.b.c"), Some(&Value::Int(1)));
+        assert_eq!(
+            f.get("l"),
+            Some(&Value::List(vec![
+                Value::Int(1),
+                Value::str("x"),
+                Value::Null
+            ]))
+        );
+        assert_eq!(s(&f, "o.1.k").as_deref(), Some("w"));
+        assert_eq!(f.get("e"), Some(&Value::Null));
+        assert_eq!(r.time.map(|t| t.timestamp()), Some(1_700_000_000));
+        let (f, _) = flat(&json!("just text"));
+        assert_eq!(s(&f, "value").as_deref(), Some("just text"));
+    }
+
+    #[test]
+    fn generic_time_keys_and_epochs() {
+        for v in [
+            json!({"timestamp":1_700_000_000_000u64}),
+            json!({"ts":1_700_000_000.5}),
+            json!({"@timestamp":"2023-11-14T22:13:20Z"}),
+            json!({"date":"2023-11-14 22:13:20"}),
+        ] {
+            assert_eq!(
+                generic_time(&v).map(|t| t.timestamp()),
+                Some(1_700_000_000),
+                "{v}"
+            );
+        }
+        assert_eq!(generic_time(&json!({"time":"soon"})), None);
+        assert_eq!(generic_time(&json!({"time":-5})), None);
+        assert_eq!(generic_time(&json!({"time":1e300})), None);
+        assert_eq!(generic_time(&json!({"other":"2023-11-14T22:13:20Z"})), None);
+    }
+
+    #[test]
+    fn too_deep_is_kept_as_text_and_flagged() {
+        let mut v = json!("leaf");
+        for _ in 0..40 {
+            v = json!({ "n": v });
+        }
+        let (f, r) = flat(&v);
+        assert!(r.truncated);
+        assert_eq!(f.len(), 1);
+        let (name, value) = f
+            .iter()
+            .next()
+            .map(|(n, v)| (n.to_owned(), v.clone()))
+            .unwrap_or(("".into(), Value::Null));
+        assert_eq!(name.split('.').count(), MAX_DEPTH + 1);
+        assert!(value.as_str().is_some_and(|t| t.contains("leaf")));
+        let (_, r) = flat(&json!({"a":{"b":1}}));
+        assert!(!r.truncated);
+    }
+
+    fn arb_json() -> impl Strategy<Value = J> {
+        let leaf = prop_oneof![
+            Just(J::Null),
+            any::<bool>().prop_map(J::Bool),
+            any::<i64>().prop_map(J::from),
+            any::<f64>().prop_map(J::from),
+            "[#a-zA-Z_@.]{0,12}".prop_map(J::String),
+        ];
+        leaf.prop_recursive(8, 64, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(J::Array),
+                prop::collection::vec(
+                    (
+                        prop_oneof![
+                            Just("Event".to_owned()),
+                            Just("System".to_owned()),
+                            Just("EventData".to_owned()),
+                            Just("UserData".to_owned()),
+                            Just("#attributes".to_owned()),
+                            Just("#text".to_owned()),
+                            Just("Data".to_owned()),
+                            Just("EventID".to_owned()),
+                            Just("winlog".to_owned()),
+                            Just("event_data".to_owned()),
+                            Just("Channel".to_owned()),
+                            Just("TimeCreated".to_owned()),
+                            Just("Provider".to_owned()),
+                            "[a-z]{1,4}"
+                        ],
+                        inner
+                    ),
+                    0..6
+                )
+                .prop_map(|kv| J::Object(kv.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn flatteners_never_panic(v in arb_json()) {
+            let mut f = Fields::new();
+            let _ = flatten_json(&v, &mut f);
+            let _ = flatten_evtx_json(&v, &mut Fields::new());
+            let _ = flatten_ecs(&v, &mut Fields::new());
+            let _ = flatten_generic(&v, &mut Fields::new());
+            let system = json!({"EventID": v.clone(), "Provider": v.clone(), "TimeCreated": v.clone(), "x": v.clone()});
+            let wrapped = json!({"Event": {"System": system, "EventData": v.clone(), "UserData": v}});
+            prop_assert!(flatten_evtx_json(&wrapped, &mut Fields::new()).is_ok());
+        }
+    }
 }
