@@ -5,11 +5,13 @@
 //! the same per-line parsers serve `wardwatch hunt` (files) and `wardwatch serve` (sockets).
 
 pub mod access;
+pub mod json;
 pub mod lines;
 pub mod sniff;
 pub mod stats;
 pub mod syslog;
 pub mod w3c;
+pub mod winjson;
 
 pub use lines::{LineFormat, ParseError, read_lines};
 pub use sniff::{Format, is_gzip, sniff};
