@@ -13,7 +13,7 @@ use crate::yaml::Yaml;
 
 /// Limits: windash permutations and expanded values per rule value; regex size.
 const MAX_VARIANTS: usize = 4096;
-const REGEX_SIZE_LIMIT: usize = 1 << 20;
+const REGEX_SIZE_LIMIT: usize = 16 << 20;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DetErrorKind {
@@ -262,7 +262,12 @@ fn parse_group(name: &str, m: &[(String, Yaml)], ctx: &Ctx<'_>) -> Result<Vec<Fi
 }
 
 fn build_field_match(key: &str, field: Option<&str>, mods: &[&str], value: &Yaml, ctx: &Ctx<'_>) -> Result<FieldMatch, DetError> {
-    let m = parse_mods(key, mods)?;
+    let mut m = parse_mods(key, mods)?;
+    let keyword = field.is_none();
+    // Keywords match anywhere in a value.
+    if keyword && m.mode == Mode::Exact && !m.re {
+        m.mode = Mode::Contains;
+    }
     let values: Vec<&Yaml> = match value {
         Yaml::Seq(items) => items.iter().collect(),
         other => vec![other],
@@ -270,7 +275,6 @@ fn build_field_match(key: &str, field: Option<&str>, mods: &[&str], value: &Yaml
     if values.is_empty() {
         return Err(invalid(key, format!("'{key}' has an empty list of values")));
     }
-    let keyword = field.is_none();
     let mut pats = Vec::with_capacity(values.len());
     for v in values {
         let p = build_pat(key, &m, v, keyword, ctx)?;

@@ -142,7 +142,9 @@ pub struct YamlError {
 
 /// Parses every document of a YAML stream. Empty documents are dropped.
 pub fn parse_documents(text: &str) -> Result<Vec<Yaml>, YamlError> {
-    let docs: Vec<Yaml> = serde_saphyr::from_multiple(text).map_err(|e| {
+    // YAML 1.2 booleans only: Sigma values like `y`, `no` or `on` are strings.
+    let opts = serde_saphyr::Options { strict_booleans: true, with_snippet: false, ..serde_saphyr::Options::default() };
+    let docs: Vec<Yaml> = serde_saphyr::from_multiple_with_options(text, opts).map_err(|e| {
         let loc = e.location();
         let message = e.without_snippet().to_string();
         let message = message.lines().next().unwrap_or("YAML syntax error").to_owned();
@@ -177,6 +179,9 @@ mod tests {
         assert_eq!(m[2], ("c".into(), Yaml::Null));
         assert_eq!(m[3].1, Yaml::Seq(vec![Yaml::Int(1), Yaml::Str("x".into())]));
         assert_eq!(m[4].1, Yaml::Bool(true));
+        let docs = parse_documents("a: y\nb: no\nc: on\n").unwrap();
+        assert_eq!(docs[0].get("b"), Some(&Yaml::Str("no".into())));
+        assert_eq!(docs[0].get("a"), Some(&Yaml::Str("y".into())));
     }
 
     #[test]
