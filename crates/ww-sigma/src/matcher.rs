@@ -1,0 +1,380 @@
+//! Compiled matchers: the fast form of [`crate::ast::Pat`]. Literal needles are pre-folded;
+//! ASCII text is compared ASCII-case-insensitively in place and only non-ASCII text is folded,
+//! into a reused buffer, so matching allocates nothing.
+
+use std::fmt::Write as _;
+
+use ipnet::IpNet;
+use memchr::memmem::Finder;
+use regex::Regex;
+use ww_core::{Event, Value};
+
+use crate::ast::{CmpOp, Cond, FieldMatch, OfCount, Pat, RefMode, Selection, StrPat, Tok, fold_into};
+
+/// Reused text buffers for one thread.
+#[derive(Debug, Default)]
+pub(crate) struct Bufs {
+    pub num: String,
+    pub fold: String,
+    pub fold2: String,
+}
+
+#[derive(Debug, Clone)]
+enum SegTok {
+    Lit(Box<[u8]>),
+    One,
+}
+
+#[derive(Debug, Clone)]
+enum Shape {
+    Exact(Box<[u8]>),
+    Prefix(Box<[u8]>),
+    Suffix(Box<[u8]>),
+    Contains(Box<[u8]>, Finder<'static>),
+    AnyText,
+    /// Segments between stars; the first is anchored at the start, the last at the end.
+    Glob(Vec<Vec<SegTok>>),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct CStr {
+    shape: Shape,
+    cased: bool,
+}
+
+#[inline]
+fn eq(h: &[u8], n: &[u8], ci: bool) -> bool {
+    if ci { h.eq_ignore_ascii_case(n) } else { h == n }
+}
+
+fn find_ci(h: &[u8], n: &[u8]) -> bool {
+    let Some(&first) = n.first() else { return true };
+    if h.len() < n.len() {
+        return false;
+    }
+    let last_start = h.len() - n.len();
+    let (lo, up) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
+    let mut from = 0;
+    while from <= last_start {
+        match memchr::memchr2(lo, up, &h[from..=last_start]) {
+            None => return false,
+            Some(i) => {
+                let at = from + i;
+                if h[at + 1..at + n.len()].eq_ignore_ascii_case(&n[1..]) {
+                    return true;
+                }
+                from = at + 1;
+            }
+        }
+    }
+    false
+}
+
+#[inline]
+fn is_boundary(h: &[u8], i: usize) -> bool {
+    i == h.len() || (i < h.len() && (h[i] & 0xC0) != 0x80)
+}
+
+fn char_len(b: u8) -> usize {
+    match b {
+        0..=0x7F => 1,
+        0xC0..=0xDF => 2,
+        0xE0..=0xEF => 3,
+        _ => 4,
+    }
+}
+
+fn seg_at(h: &[u8], mut pos: usize, seg: &[SegTok], ci: bool) -> Option<usize> {
+    for t in seg {
+        match t {
+            SegTok::Lit(l) => {
+                if h.len() < pos + l.len() || !eq(&h[pos..pos + l.len()], l, ci) {
+                    return None;
+                }
+                pos += l.len();
+            }
+            SegTok::One => {
+                let b = *h.get(pos)?;
+                pos += char_len(b);
+                if pos > h.len() {
+                    return None;
+                }
+            }
+        }
+    }
+    Some(pos)
+}
+
+fn glob(h: &[u8], segs: &[Vec<SegTok>], ci: bool) -> bool {
+    let n = segs.len();
+    let Some(mut pos) = seg_at(h, 0, &segs[0], ci) else { return false };
+    if n == 1 {
+        return pos == h.len();
+    }
+    for seg in &segs[1..n - 1] {
+        let mut found = None;
+        let mut s = pos;
+        while s <= h.len() {
+            if is_boundary(h, s)
+                && let Some(e) = seg_at(h, s, seg, ci)
+            {
+                found = Some(e);
+                break;
+            }
+            s += 1;
+        }
+        match found {
+            Some(e) => pos = e,
+            None => return false,
+        }
+    }
+    let last = &segs[n - 1];
+    (pos..=h.len()).rev().any(|s| is_boundary(h, s) && seg_at(h, s, last, ci) == Some(h.len()))
+}
+
+impl CStr {
+    pub(crate) fn new(p: &StrPat) -> CStr {
+        let b = |s: &str| s.as_bytes().to_vec().into_boxed_slice();
+        let shape = match p.toks.as_slice() {
+            [] => Shape::Exact(Box::new([])),
+            [Tok::Lit(l)] => Shape::Exact(b(l)),
+            [Tok::Lit(l), Tok::Star] => Shape::Prefix(b(l)),
+            [Tok::Star, Tok::Lit(l)] => Shape::Suffix(b(l)),
+            [Tok::Star, Tok::Lit(l), Tok::Star] => Shape::Contains(b(l), Finder::new(l.as_bytes()).into_owned()),
+            [Tok::Star] => Shape::AnyText,
+            toks => {
+                let mut segs = vec![Vec::new()];
+                for t in toks {
+                    match t {
+                        Tok::Star => segs.push(Vec::new()),
+                        Tok::One => segs.last_mut().map(|s| s.push(SegTok::One)).unwrap_or(()),
+                        Tok::Lit(l) => segs.last_mut().map(|s| s.push(SegTok::Lit(b(l)))).unwrap_or(()),
+                    }
+                }
+                Shape::Glob(segs)
+            }
+        };
+        CStr { shape, cased: p.cased }
+    }
+
+    fn on_bytes(&self, h: &[u8], ci: bool) -> bool {
+        match &self.shape {
+            Shape::Exact(n) => eq(h, n, ci),
+            Shape::Prefix(n) => h.len() >= n.len() && eq(&h[..n.len()], n, ci),
+            Shape::Suffix(n) => h.len() >= n.len() && eq(&h[h.len() - n.len()..], n, ci),
+            Shape::Contains(n, f) => {
+                if ci {
+                    find_ci(h, n)
+                } else {
+                    f.find(h).is_some()
+                }
+            }
+            Shape::AnyText => true,
+            Shape::Glob(segs) => glob(h, segs, ci),
+        }
+    }
+
+    pub(crate) fn is_match(&self, text: &str, fold_buf: &mut String) -> bool {
+        if self.cased {
+            self.on_bytes(text.as_bytes(), false)
+        } else if text.is_ascii() {
+            self.on_bytes(text.as_bytes(), true)
+        } else {
+            fold_buf.clear();
+            fold_into(text, fold_buf);
+            self.on_bytes(fold_buf.as_bytes(), false)
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum CPat {
+    Str(CStr),
+    Re(Regex),
+    Cidr(IpNet),
+    Cmp(CmpOp, f64),
+    Null,
+    Exists(bool),
+    FieldRef { field: Box<str>, mode: RefMode, cased: bool },
+    AnyOf(Vec<CPat>),
+}
+
+impl CPat {
+    pub(crate) fn new(p: &Pat) -> CPat {
+        match p {
+            Pat::Str(s) => CPat::Str(CStr::new(s)),
+            Pat::Re(r) => CPat::Re(r.clone()),
+            Pat::Cidr(n) => CPat::Cidr(*n),
+            Pat::Cmp(o, n) => CPat::Cmp(*o, *n),
+            Pat::Null => CPat::Null,
+            Pat::Exists(b) => CPat::Exists(*b),
+            Pat::FieldRef { field, mode, cased } => CPat::FieldRef { field: field.as_str().into(), mode: *mode, cased: *cased },
+            Pat::AnyOf(ps) => CPat::AnyOf(ps.iter().map(CPat::new).collect()),
+        }
+    }
+}
+
+/// The text of a scalar, formatting numbers into `num` (no allocation once it has capacity).
+#[inline]
+fn text_of<'a>(v: &'a Value, num: &'a mut String) -> Option<&'a str> {
+    match v {
+        Value::Str(s) => Some(s),
+        Value::Int(i) => {
+            num.clear();
+            let _ = write!(num, "{i}");
+            Some(num)
+        }
+        Value::Float(f) => {
+            num.clear();
+            let _ = write!(num, "{f}");
+            Some(num)
+        }
+        Value::Bool(b) => Some(if *b { "true" } else { "false" }),
+        Value::Null | Value::List(_) => None,
+    }
+}
+
+fn scalar(p: &CPat, v: &Value, ev: &Event, b: &mut Bufs) -> bool {
+    match p {
+        CPat::Str(s) => {
+            let Bufs { num, fold, .. } = b;
+            text_of(v, num).is_some_and(|t| s.is_match(t, fold))
+        }
+        CPat::Re(re) => text_of(v, &mut b.num).is_some_and(|t| re.is_match(t)),
+        CPat::Cidr(net) => text_of(v, &mut b.num).and_then(|t| t.trim().parse::<std::net::IpAddr>().ok()).is_some_and(|ip| net.contains(&ip)),
+        CPat::Cmp(op, n) => v.as_f64().is_some_and(|x| match op {
+            CmpOp::Lt => x < *n,
+            CmpOp::Lte => x <= *n,
+            CmpOp::Gt => x > *n,
+            CmpOp::Gte => x >= *n,
+        }),
+        CPat::FieldRef { field, mode, cased } => {
+            let Some(other) = ev.fields.get(field) else { return false };
+            let Bufs { num, fold: fa, fold2: fb } = b;
+            let Some(a) = text_of(v, num) else { return false };
+            fa.clear();
+            if *cased { fa.push_str(a) } else { fold_into(a, fa) }
+            let mut tmp = String::new();
+            let Some(o) = text_of(other, &mut tmp) else { return false };
+            fb.clear();
+            if *cased { fb.push_str(o) } else { fold_into(o, fb) }
+            match mode {
+                RefMode::Equal => fa == fb,
+                RefMode::Contains => fa.contains(fb.as_str()),
+                RefMode::Starts => fa.starts_with(fb.as_str()),
+                RefMode::Ends => fa.ends_with(fb.as_str()),
+            }
+        }
+        CPat::Null => v.is_null(),
+        CPat::Exists(x) => *x,
+        CPat::AnyOf(ps) => ps.iter().any(|p| scalar(p, v, ev, b)),
+    }
+}
+
+fn value(p: &CPat, v: &Value, ev: &Event, b: &mut Bufs) -> bool {
+    match (p, v) {
+        (CPat::AnyOf(ps), _) => ps.iter().any(|p| value(p, v, ev, b)),
+        (CPat::Null, v) => v.is_null(),
+        (CPat::Exists(x), _) => *x,
+        (p, Value::List(items)) => items.iter().any(|i| value(p, i, ev, b)),
+        (p, v) => scalar(p, v, ev, b),
+    }
+}
+
+fn field(p: &CPat, f: Option<&Value>, ev: &Event, b: &mut Bufs) -> bool {
+    match (p, f) {
+        (CPat::Null, None) => true,
+        (CPat::Exists(x), None) => !*x,
+        (CPat::AnyOf(ps), None) => ps.iter().any(|p| field(p, None, ev, b)),
+        (_, None) => false,
+        (p, Some(v)) => value(p, v, ev, b),
+    }
+}
+
+fn keyword(p: &CPat, ev: &Event, b: &mut Bufs) -> bool {
+    ev.fields.iter().any(|(_, v)| value(p, v, ev, b))
+        || ev.raw.as_deref().is_some_and(|r| {
+            let Bufs { fold, .. } = b;
+            match p {
+                CPat::Str(s) => s.is_match(r, fold),
+                CPat::Re(re) => re.is_match(r),
+                CPat::AnyOf(ps) => ps.iter().any(|p| match p {
+                    CPat::Str(s) => s.is_match(r, fold),
+                    CPat::Re(re) => re.is_match(r),
+                    _ => false,
+                }),
+                _ => false,
+            }
+        })
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct CField {
+    name: Option<Box<str>>,
+    pats: Vec<CPat>,
+    all: bool,
+}
+
+impl CField {
+    fn new(fm: &FieldMatch) -> CField {
+        CField { name: fm.field.as_deref().map(Into::into), pats: fm.pats.iter().map(CPat::new).collect(), all: fm.all }
+    }
+
+    fn is_match(&self, ev: &Event, b: &mut Bufs) -> bool {
+        match &self.name {
+            Some(name) => {
+                let f = ev.fields.get(name);
+                if self.all { self.pats.iter().all(|p| field(p, f, ev, b)) } else { self.pats.iter().any(|p| field(p, f, ev, b)) }
+            }
+            None => {
+                if self.all { self.pats.iter().all(|p| keyword(p, ev, b)) } else { self.pats.iter().any(|p| keyword(p, ev, b)) }
+            }
+        }
+    }
+}
+
+/// A compiled rule detection.
+#[derive(Debug, Clone)]
+pub(crate) struct CRule {
+    sels: Vec<Vec<Vec<CField>>>,
+    cond: Cond,
+}
+
+impl CRule {
+    pub(crate) fn new(sels: &[Selection], cond: &Cond) -> CRule {
+        CRule {
+            sels: sels.iter().map(|s| s.groups.iter().map(|g| g.iter().map(CField::new).collect()).collect()).collect(),
+            cond: cond.clone(),
+        }
+    }
+
+    fn sel(&self, i: usize, ev: &Event, b: &mut Bufs) -> bool {
+        self.sels[i].iter().any(|g| g.iter().all(|f| f.is_match(ev, b)))
+    }
+
+    fn cond(&self, c: &Cond, ev: &Event, b: &mut Bufs) -> bool {
+        match c {
+            Cond::Sel(i) => self.sel(*i, ev, b),
+            Cond::Not(c) => !self.cond(c, ev, b),
+            Cond::And(cs) => cs.iter().all(|c| self.cond(c, ev, b)),
+            Cond::Or(cs) => cs.iter().any(|c| self.cond(c, ev, b)),
+            Cond::Of(OfCount::All, s) => s.iter().all(|&i| self.sel(i, ev, b)),
+            Cond::Of(OfCount::AtLeast(n), s) => {
+                let mut hit = 0u32;
+                for &i in s {
+                    if self.sel(i, ev, b) {
+                        hit += 1;
+                        if hit >= *n {
+                            return true;
+                        }
+                    }
+                }
+                false
+            }
+        }
+    }
+
+    pub(crate) fn is_match(&self, ev: &Event, b: &mut Bufs) -> bool {
+        self.cond(&self.cond, ev, b)
+    }
+}

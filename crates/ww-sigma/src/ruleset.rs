@@ -1,0 +1,276 @@
+//! The compiled rule set and the per-event matching path: dispatch to the bucket for the
+//! event's (kind, logsource key fields), prefilter by required literals, evaluate candidates.
+
+use std::sync::{Arc, RwLock};
+
+use rustc_hash::{FxHashMap, FxHashSet};
+use ww_core::{Event, SourceKind, Value};
+
+use crate::ast::{Detection, fold_into};
+use crate::logsource::{LogsourceMap, Resolved};
+use crate::matcher::{Bufs, CRule};
+use crate::meta::RuleMeta;
+use crate::prefilter::{Bucket, FieldIndex, Req, required};
+use crate::reference;
+
+/// Index of a rule in a [`RuleSet`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RuleIdx(pub u32);
+
+/// Bound on cached buckets; key values outside the logsource map collapse to one "other"
+/// value, so real inputs stay far below it.
+const MAX_BUCKETS: usize = 4096;
+const OTHER: char = '\u{1}';
+const ABSENT: char = '\u{2}';
+const SEP: char = '\u{1f}';
+
+pub(crate) struct Compiled {
+    pub meta: RuleMeta,
+    pub det: Detection,
+    pub logsource: Resolved,
+}
+
+/// Compiled rules, shared read-only by worker threads.
+pub struct RuleSet {
+    metas: Vec<RuleMeta>,
+    dets: Vec<Detection>,
+    rules: Vec<CRule>,
+    reqs: Vec<Option<Req>>,
+    ls: Vec<Resolved>,
+    key_fields: Vec<(String, FxHashSet<String>)>,
+    buckets: RwLock<FxHashMap<Box<str>, Arc<Bucket>>>,
+}
+
+impl std::fmt::Debug for RuleSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RuleSet").field("rules", &self.metas.len()).finish()
+    }
+}
+
+/// Per-thread reusable buffers and bucket cache.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    local: FxHashMap<Box<str>, Arc<Bucket>>,
+    key: String,
+    lname: String,
+    bufs: Bufs,
+    stamp: Vec<u32>,
+    generation: u32,
+    cands: Vec<u32>,
+}
+
+impl RuleSet {
+    pub(crate) fn new(rules: Vec<Compiled>, map: &LogsourceMap) -> RuleSet {
+        let mut rs = RuleSet {
+            metas: Vec::with_capacity(rules.len()),
+            dets: Vec::with_capacity(rules.len()),
+            rules: Vec::with_capacity(rules.len()),
+            reqs: Vec::with_capacity(rules.len()),
+            ls: Vec::with_capacity(rules.len()),
+            key_fields: map.key_fields(),
+            buckets: RwLock::new(FxHashMap::default()),
+        };
+        for c in rules {
+            rs.rules.push(CRule::new(&c.det.selections, &c.det.cond));
+            rs.reqs.push(required(&c.det));
+            rs.metas.push(c.meta);
+            rs.dets.push(c.det);
+            rs.ls.push(c.logsource);
+        }
+        rs
+    }
+
+    pub fn len(&self) -> usize {
+        self.metas.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.metas.is_empty()
+    }
+
+    pub fn meta(&self, idx: RuleIdx) -> &RuleMeta {
+        &self.metas[idx.0 as usize]
+    }
+
+    pub fn metas(&self) -> &[RuleMeta] {
+        &self.metas
+    }
+
+    pub fn scratch(&self) -> Scratch {
+        Scratch { stamp: vec![0; self.metas.len()], ..Scratch::default() }
+    }
+
+    /// Builds the dispatch key: kind, then each logsource key field's folded value (or a
+    /// marker for absent / not mentioned by the map).
+    fn key(&self, ev: &Event, key: &mut String, num: &mut String) {
+        key.clear();
+        key.push_str(ev.kind.name());
+        for (f, known) in &self.key_fields {
+            key.push(SEP);
+            let start = key.len();
+            match ev.fields.get(f) {
+                None | Some(Value::Null) => key.push(ABSENT),
+                Some(v) => {
+                    let text = match v {
+                        Value::Str(s) => Some(&**s),
+                        Value::Int(i) => {
+                            num.clear();
+                            use std::fmt::Write as _;
+                            let _ = write!(num, "{i}");
+                            Some(num.as_str())
+                        }
+                        _ => None,
+                    };
+                    match text {
+                        Some(t) => {
+                            fold_into(t, key);
+                            if !known.contains(&key[start..]) {
+                                key.truncate(start);
+                                key.push(OTHER);
+                            }
+                        }
+                        None => key.push(OTHER),
+                    }
+                }
+            }
+        }
+    }
+
+    fn build_bucket(&self, key: &str) -> Bucket {
+        let mut parts = key.split(SEP);
+        let kind = match parts.next() {
+            Some("evtx") => SourceKind::Evtx,
+            Some("syslog") => SourceKind::Syslog,
+            Some("access_log") => SourceKind::AccessLog,
+            Some("w3c") => SourceKind::W3c,
+            _ => SourceKind::Json,
+        };
+        let vals: Vec<Option<String>> = parts.map(|p| if p.starts_with(ABSENT) { None } else { Some(p.to_owned()) }).collect();
+        let lookup = |f: &str| self.key_fields.iter().position(|(n, _)| n == f).and_then(|i| vals.get(i).cloned().flatten());
+        let rules: Vec<u32> = (0..self.ls.len() as u32).filter(|&r| self.ls[r as usize].applies(kind, &lookup)).collect();
+        Bucket::build(&rules, &self.reqs)
+    }
+
+    fn bucket(&self, key: &str) -> Arc<Bucket> {
+        if let Ok(map) = self.buckets.read()
+            && let Some(b) = map.get(key)
+        {
+            return b.clone();
+        }
+        let b = Arc::new(self.build_bucket(key));
+        if let Ok(mut map) = self.buckets.write()
+            && map.len() < MAX_BUCKETS
+        {
+            return map.entry(key.into()).or_insert(b).clone();
+        }
+        b
+    }
+
+    /// Appends the indices of all matching rules to `out` (does not clear it). No allocation
+    /// in steady state.
+    pub fn matches(&self, event: &Event, scratch: &mut Scratch, out: &mut Vec<RuleIdx>) {
+        let Scratch { local, key, lname, bufs, stamp, generation, cands } = scratch;
+        self.key(event, key, &mut bufs.num);
+        if !local.contains_key(key.as_str()) {
+            let b = self.bucket(key);
+            if local.len() >= MAX_BUCKETS {
+                local.clear();
+            }
+            local.insert(key.as_str().into(), b);
+        }
+        let Some(bucket) = local.get(key.as_str()) else { return };
+        if stamp.len() < self.metas.len() {
+            stamp.resize(self.metas.len(), 0);
+        }
+        *generation = generation.wrapping_add(1);
+        if *generation == 0 {
+            stamp.iter_mut().for_each(|s| *s = 0);
+            *generation = 1;
+        }
+        let g = *generation;
+        cands.clear();
+        cands.extend_from_slice(&bucket.always);
+        for &r in &bucket.always {
+            stamp[r as usize] = g;
+        }
+        if !bucket.fields.is_empty() || bucket.keywords.is_some() {
+            for (name, v) in event.fields.iter() {
+                if !bucket.fields.is_empty() {
+                    lname.clear();
+                    lname.extend(name.bytes().map(|b| b.to_ascii_lowercase() as char));
+                    if let Some(&fi) = bucket.by_name.get(lname.as_str()) {
+                        scan_value(&bucket.fields[fi], v, bufs, stamp, g, cands);
+                    }
+                }
+                if let Some(kw) = &bucket.keywords {
+                    scan_value(kw, v, bufs, stamp, g, cands);
+                }
+            }
+            if let (Some(kw), Some(raw)) = (&bucket.keywords, event.raw.as_deref()) {
+                scan_text(kw, raw, &mut bufs.fold, stamp, g, cands);
+            }
+        }
+        cands.sort_unstable();
+        for &r in cands.iter() {
+            if self.rules[r as usize].is_match(event, bufs) {
+                out.push(RuleIdx(r));
+            }
+        }
+    }
+
+    /// For a rule known to match: the (field, value) pairs that took part, for display.
+    pub fn explain(&self, idx: RuleIdx, event: &Event) -> Vec<(String, String)> {
+        reference::explain(&self.dets[idx.0 as usize], event)
+    }
+
+    /// The slow, index-free answer (logsource + reference evaluator); for tests and checks.
+    pub fn matches_reference(&self, event: &Event) -> Vec<RuleIdx> {
+        let mut key = String::new();
+        let mut num = String::new();
+        self.key(event, &mut key, &mut num);
+        let mut parts = key.split(SEP);
+        let _ = parts.next();
+        let vals: Vec<Option<String>> = parts.map(|p| if p.starts_with(ABSENT) { None } else { Some(p.to_owned()) }).collect();
+        let lookup = |f: &str| self.key_fields.iter().position(|(n, _)| n == f).and_then(|i| vals.get(i).cloned().flatten());
+        (0..self.metas.len())
+            .filter(|&r| self.ls[r].applies(event.kind, &lookup) && reference::matches(&self.dets[r], event))
+            .map(|r| RuleIdx(r as u32))
+            .collect()
+    }
+}
+
+fn mark(idx: &FieldIndex, hay: &[u8], stamp: &mut [u32], g: u32, cands: &mut Vec<u32>) {
+    for m in idx.ac.find_overlapping_iter(hay) {
+        for &r in &idx.rules[m.pattern().as_usize()] {
+            let s = &mut stamp[r as usize];
+            if *s != g {
+                *s = g;
+                cands.push(r);
+            }
+        }
+    }
+}
+
+fn scan_text(idx: &FieldIndex, t: &str, fold: &mut String, stamp: &mut [u32], g: u32, cands: &mut Vec<u32>) {
+    if t.is_ascii() {
+        mark(idx, t.as_bytes(), stamp, g, cands);
+    } else {
+        fold.clear();
+        fold_into(t, fold);
+        mark(idx, fold.as_bytes(), stamp, g, cands);
+    }
+}
+
+fn scan_value(idx: &FieldIndex, v: &Value, bufs: &mut Bufs, stamp: &mut [u32], g: u32, cands: &mut Vec<u32>) {
+    match v {
+        Value::Str(s) => scan_text(idx, s, &mut bufs.fold, stamp, g, cands),
+        Value::Int(_) | Value::Float(_) | Value::Bool(_) => {
+            use std::fmt::Write as _;
+            bufs.num.clear();
+            let _ = write!(bufs.num, "{v}");
+            mark(idx, bufs.num.as_bytes(), stamp, g, cands);
+        }
+        Value::List(items) => items.iter().for_each(|i| scan_value(idx, i, bufs, stamp, g, cands)),
+        Value::Null => {}
+    }
+}

@@ -1,0 +1,49 @@
+//! Loads the SigmaHQ corpus (when present) and pins how many rules of `rules/` are unsupported.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use ww_sigma::{LoadOptions, SkipKind, load_rules};
+
+/// Unsupported or invalid rules in `rules/` at the pinned corpus commit. May only go down.
+const MAX_SKIPPED_RULES: usize = 0;
+
+fn corpus() -> Option<PathBuf> {
+    // The repository root's sibling `shared/` (a worktree sits one level deeper).
+    ["/../../../shared/corpora/sigma", "/../../../../shared/corpora/sigma"]
+        .iter()
+        .map(|rel| PathBuf::from(format!("{}{rel}", env!("CARGO_MANIFEST_DIR"))))
+        .find(|p| p.is_dir())
+}
+
+#[test]
+fn corpus_rules_load() {
+    let Some(root) = corpus() else {
+        eprintln!("skipped: Sigma corpus not found next to the repository");
+        return;
+    };
+    let opts = LoadOptions::default();
+    for folder in ["rules", "rules-emerging-threats", "rules-threat-hunting", "rules-compliance", "rules-placeholder"] {
+        let t = Instant::now();
+        let rep = load_rules(&[root.join(folder)], &opts);
+        eprintln!(
+            "{folder}: files {} loaded {} skipped {} ({:?})",
+            rep.files,
+            rep.ruleset.len(),
+            rep.skipped.len(),
+            t.elapsed()
+        );
+        for s in &rep.skipped {
+            eprintln!("  {s}");
+        }
+        if folder == "rules" {
+            assert!(rep.skipped.len() <= MAX_SKIPPED_RULES, "{} rules skipped, pinned {MAX_SKIPPED_RULES}", rep.skipped.len());
+            let ratio = rep.ruleset.len() as f64 / rep.files as f64;
+            assert!(ratio >= 0.995, "only {:.2}% of rules/ loaded", ratio * 100.0);
+            assert!(rep.skipped.iter().all(|s| s.kind != SkipKind::Invalid || s.reason.contains("regex")), "invalid rules in rules/");
+        }
+        if folder == "rules-placeholder" {
+            assert!(rep.skipped.iter().any(|s| s.kind == SkipKind::MissingPlaceholder && s.reason.contains('%')));
+        }
+    }
+}
