@@ -12,10 +12,16 @@ fuzz_target!(|data: &[u8]| {
         let _ = parse_access_line(s);
     }
     let mut sink = VecSink::default();
-    let opts = LineOptions { syslog: SyslogContext::with_year(2024), max_line: 512 };
+    let opts = LineOptions {
+        syslog: SyslogContext::with_year(2024),
+        max_line: 512,
+    };
     let stats = read_lines_with(LineFormat::AccessLog, &opts, "fuzz".into(), data, &mut sink)
         .expect("memory reader");
-    let line_diags = sink.diagnostics.iter().filter(|d| d.field.as_deref() != Some("encoding"));
+    let line_diags = sink
+        .diagnostics
+        .iter()
+        .filter(|d| d.field.as_deref() != Some("encoding"));
     assert_eq!(line_diags.count() as u64, stats.errors);
     assert_eq!(stats.bytes, data.len() as u64);
     assert_eq!(stats.events, sink.events.len() as u64);

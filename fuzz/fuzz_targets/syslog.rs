@@ -12,11 +12,17 @@ fuzz_target!(|data: &[u8]| {
         let _ = parse_syslog_line(s, &ctx);
     }
     let mut sink = VecSink::default();
-    let opts = LineOptions { syslog: ctx, max_line: 256 };
+    let opts = LineOptions {
+        syslog: ctx,
+        max_line: 256,
+    };
     let stats = read_lines_with(LineFormat::Syslog, &opts, "fuzz".into(), data, &mut sink)
         .expect("memory reader");
     // Every unparseable syslog line is still an event, with one diagnostic.
-    let line_diags = sink.diagnostics.iter().filter(|d| d.field.as_deref() != Some("encoding"));
+    let line_diags = sink
+        .diagnostics
+        .iter()
+        .filter(|d| d.field.as_deref() != Some("encoding"));
     assert_eq!(line_diags.count() as u64, stats.errors);
     assert_eq!(stats.bytes, data.len() as u64);
     assert_eq!(stats.events, sink.events.len() as u64);
