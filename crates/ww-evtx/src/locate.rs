@@ -5,8 +5,8 @@ use ww_core::Locator;
 
 /// Size of the file header and of a chunk, to turn "record at offset N of chunk C" into a byte
 /// offset in the file.
-const FILE_HEADER: u64 = 4096;
-const CHUNK: u64 = 65536;
+pub(crate) const FILE_HEADER: u64 = 4096;
+pub(crate) const CHUNK: u64 = 65536;
 
 /// The place an error names: a record, a chunk, a byte offset, or nothing.
 pub fn locator(e: &EvtxError) -> Locator {

@@ -37,6 +37,7 @@ pub fn read_evtx_with(
         bytes: data.len() as u64,
         ..ReadStats::default()
     };
+    let (data, cut_record) = pad_partial_chunk(&file, data, sink);
     let parser = match EvtxParser::from_buffer(data) {
         Ok(p) => p,
         Err(e) => {
@@ -60,26 +61,34 @@ pub fn read_evtx_with(
     let mut live_ids = std::collections::HashSet::new();
     let mut carved = Vec::new();
     // The evtx crate has guards of its own, but hostile input must not take the hunt down.
-    let outcome = catch_unwind(AssertUnwindSafe(|| {
-        for record in parser.records_json_value() {
-            match record {
-                Ok(record) if record.recovered => carved.push(record),
-                Ok(record) => {
-                    last_record = Some(record.event_record_id);
-                    live_ids.insert(record.event_record_id);
-                    emit(&file, sink, &mut stats, record);
-                }
-                Err(e) => {
-                    stats.errors += 1;
-                    sink.diagnostic(Diagnostic::error(
-                        file.clone(),
-                        locate::locator(&e),
-                        locate::reason(&e),
-                    ));
+    let outcome =
+        catch_unwind(AssertUnwindSafe(|| {
+            for record in parser.records_json_value() {
+                match record {
+                    Ok(record) if record.recovered => carved.push(record),
+                    Ok(record) => {
+                        if cut_record == Some(record.event_record_id) {
+                            sink.diagnostic(Diagnostic::warning(
+                            file.clone(),
+                            Locator::Record { record_id: record.event_record_id },
+                            "record cut by the end of the file: values past the cut are missing",
+                        ));
+                        }
+                        last_record = Some(record.event_record_id);
+                        live_ids.insert(record.event_record_id);
+                        emit(&file, sink, &mut stats, record);
+                    }
+                    Err(e) => {
+                        stats.errors += 1;
+                        sink.diagnostic(Diagnostic::error(
+                            file.clone(),
+                            locate::locator(&e),
+                            locate::reason(&e),
+                        ));
+                    }
                 }
             }
-        }
-    }));
+        }));
     for record in carved {
         if !live_ids.contains(&record.event_record_id) {
             emit(&file, sink, &mut stats, record);
@@ -103,6 +112,63 @@ pub fn read_evtx_with(
         ));
     }
     stats
+}
+
+/// The evtx crate silently ignores a partial chunk at the end of a file (a truncated copy, a
+/// file still being written). Padding it with zeros to a whole chunk lets the records it does
+/// hold be read; the ones cut off become record diagnostics.
+/// Also returns the id of the record cut by the end of the data, if one is: its values past the
+/// cut render as empty, so the caller warns about it.
+fn pad_partial_chunk(
+    file: &Arc<str>,
+    mut data: Vec<u8>,
+    sink: &mut dyn EventSink,
+) -> (Vec<u8>, Option<u64>) {
+    let header = locate::FILE_HEADER as usize;
+    let chunk = locate::CHUNK as usize;
+    if data.len() <= header || !data.starts_with(b"ElfFile\0") {
+        return (data, None);
+    }
+    let partial = (data.len() - header) % chunk;
+    let mut cut = None;
+    if partial != 0 {
+        cut = cut_record(&data[data.len() - partial..]);
+        sink.diagnostic(Diagnostic::warning(
+            file.clone(),
+            Locator::Offset {
+                offset: (data.len() - partial) as u64,
+            },
+            format!(
+                "file ends inside a chunk ({partial} of {chunk} bytes; truncated copy?): \
+                 reading the records it holds"
+            ),
+        ));
+        data.resize(data.len() + chunk - partial, 0);
+    }
+    (data, cut)
+}
+
+/// Walks the record headers of a partial chunk (magic `**\0\0`, size, record id, from byte
+/// 512) and returns the id of the record that runs past its end.
+fn cut_record(chunk: &[u8]) -> Option<u64> {
+    let mut at = 512usize;
+    loop {
+        let head = chunk.get(at..at.checked_add(16)?)?;
+        if head[..4] != *b"**\0\0" {
+            return None;
+        }
+        let size = u32::from_le_bytes([head[4], head[5], head[6], head[7]]) as usize;
+        let id = u64::from_le_bytes([
+            head[8], head[9], head[10], head[11], head[12], head[13], head[14], head[15],
+        ]);
+        if size < 24 {
+            return None;
+        }
+        match at.checked_add(size) {
+            Some(end) if end <= chunk.len() => at = end,
+            _ => return Some(id),
+        }
+    }
 }
 
 fn emit(
