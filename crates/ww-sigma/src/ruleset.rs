@@ -218,6 +218,25 @@ impl RuleSet {
         }
     }
 
+    /// Diagnostics for tuning: (rules always evaluated, candidates evaluated) for an event.
+    #[doc(hidden)]
+    pub fn debug_counts(&self, event: &Event, scratch: &mut Scratch) -> (usize, usize) {
+        let mut out = Vec::new();
+        self.matches(event, scratch, &mut out);
+        let key = scratch.key.clone();
+        let b = self.bucket(&key);
+        (b.always.len(), scratch.cands.len())
+    }
+
+    /// Titles of the rules always evaluated for an event's bucket.
+    #[doc(hidden)]
+    pub fn debug_always(&self, event: &Event, scratch: &mut Scratch) -> Vec<u32> {
+        let mut out = Vec::new();
+        self.matches(event, scratch, &mut out);
+        let key = scratch.key.clone();
+        self.bucket(&key).always.clone()
+    }
+
     /// For a rule known to match: the (field, value) pairs that took part, for display.
     pub fn explain(&self, idx: RuleIdx, event: &Event) -> Vec<(String, String)> {
         reference::explain(&self.dets[idx.0 as usize], event)
