@@ -25,7 +25,7 @@ pub struct RuleSelection {
     pub tags: Vec<String>,
     /// Only this rule (id, file name or part of the title); repeatable.
     #[arg(long = "rule", value_name = "RULE")]
-    pub rules: Vec<String>,
+    pub only_rules: Vec<String>,
     /// Extra logsource mappings (YAML), merged over the built-in ones; repeatable.
     #[arg(long = "logsource-map", value_name = "FILE")]
     pub logsource_maps: Vec<PathBuf>,
@@ -56,6 +56,10 @@ pub struct HuntArgs {
     /// Only events before this time.
     #[arg(long, value_name = "TIME")]
     pub to: Option<String>,
+    /// Year for syslog lines that carry none (classic RFC 3164). Default: the latest year that
+    /// does not put a line after its file was last modified.
+    #[arg(long, value_name = "YEAR")]
+    pub year: Option<i32>,
     /// Worker threads (default: one per core).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
@@ -83,7 +87,7 @@ pub fn load_options(sel: &RuleSelection) -> anyhow::Result<LoadOptions> {
         min_level: sel.min_level,
         statuses: sel.statuses.clone(),
         tags: sel.tags.clone(),
-        rules: sel.rules.clone(),
+        rules: sel.only_rules.clone(),
     };
     for path in &sel.logsource_maps {
         let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
@@ -172,6 +176,7 @@ pub fn run(args: HuntArgs) -> anyhow::Result<u8> {
         threads: args.threads,
         progress: stderr_tty && !args.quiet && !args.no_progress,
         color: std::io::stdout().is_terminal(),
+        syslog_year: args.year,
         ..HuntOptions::default()
     };
     let mut summary = ww_hunt::hunt(&report.ruleset, &hunt_opts, Box::new(std::io::stderr()))?;

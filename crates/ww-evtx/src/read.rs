@@ -50,6 +50,11 @@ pub fn read_evtx_with(
             return stats;
         }
     };
+    // The evtx crate parses chunks with `rayon::spawn` and then blocks on a channel for them.
+    // Inside a rayon worker that spawn lands on the caller's own pool, and when every worker of
+    // that pool is blocked so, nothing runs the chunks: a deadlock. From a rayon worker, parse
+    // on this thread; from any other thread the chunks go to rayon's global pool.
+    let threads = if rayon::current_thread_index().is_some() { 1 } else { threads };
     let settings = ParserSettings::new()
         .num_threads(threads)
         .validate_checksums(false)

@@ -52,9 +52,22 @@ pub fn writer(format: OutputFormat, out: Box<dyn Write + Send>, color: bool) -> 
     }
 }
 
-/// Short location of an event inside its file, e.g. `record 4711` or `line 23`.
+/// Location of an event inside its file, e.g. `record 4711` or `line 23, byte 1022`.
 pub fn location(at: &Locator) -> String {
     at.to_string()
+}
+
+/// The compact form for the table: `file:23` for a line, `file#4711` for a record.
+fn short_place(file: &str, at: &Locator) -> String {
+    let name = file.rsplit(['/', '\\']).next().unwrap_or(file);
+    match at {
+        Locator::Line { line, .. } => format!("{name}:{line}"),
+        Locator::Record { record_id } => format!("{name}#{record_id}"),
+        Locator::Element { index } => format!("{name}[{index}]"),
+        Locator::Offset { offset } => format!("{name}@{offset}"),
+        Locator::Chunk { chunk } => format!("{name} chunk {chunk}"),
+        Locator::None => name.to_owned(),
+    }
 }
 
 fn time_text(event: &Event) -> String {
@@ -101,7 +114,7 @@ const TIME_W: usize = 24;
 const LEVEL_W: usize = 13;
 const RULE_W: usize = 50;
 const HOST_W: usize = 20;
-const WHERE_W: usize = 40;
+const WHERE_W: usize = 32;
 
 fn level_color(level: Level) -> &'static str {
     match level {
@@ -128,8 +141,7 @@ impl DetectionWriter for TableWriter {
         }
         self.rows += 1;
         let meta = rules.meta(d.rule);
-        let file = d.event.origin.file.rsplit('/').next().unwrap_or(&d.event.origin.file);
-        let place = format!("{file} {}", location(&d.event.origin.at));
+        let place = short_place(&d.event.origin.file, &d.event.origin.at);
         let level = pad(&meta.level.to_string(), LEVEL_W);
         let level = if self.color { format!("{}{level}\x1b[0m", level_color(meta.level)) } else { level };
         writeln!(
@@ -265,6 +277,12 @@ mod tests {
         assert_eq!(truncate("a\nb", 5), "a b");
         assert_eq!(pad("ab", 4), "ab  ");
         assert_eq!(matched_text(&[("A".into(), "1".into()), ("B".into(), "xyz".into())], 2), "A=1; B=x…");
+    }
+
+    #[test]
+    fn table_places_are_compact() {
+        assert_eq!(short_place("/x/auth.log", &Locator::Line { line: 3, offset: 99 }), "auth.log:3");
+        assert_eq!(short_place("C:\\logs\\Security.evtx", &Locator::Record { record_id: 7 }), "Security.evtx#7");
     }
 
     #[test]

@@ -2,15 +2,16 @@
 
 use std::io::{self, Write};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, bounded};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use rayon::prelude::*;
 use ww_core::{Diagnostic, Event, EventSink, Locator, Severity};
 use ww_parse::sniff::Format;
+use ww_parse::lines::{LineOptions, MAX_LINE, read_lines_with};
+use ww_parse::syslog::SyslogContext;
 use ww_parse::{LineFormat, ReadStats};
 use ww_sigma::{Level, RuleIdx, RuleSet, Scratch};
 
@@ -27,8 +28,6 @@ pub enum HuntError {
     Output { path: PathBuf, source: io::Error },
     #[error("cannot write detections: {0}")]
     Write(io::Error),
-    #[error("cannot start worker threads: {0}")]
-    Threads(String),
 }
 
 /// What to hunt through and how to report it.
@@ -48,6 +47,10 @@ pub struct HuntOptions {
     pub limits: Limits,
     /// Diagnostics printed per file before the rest are only counted.
     pub max_diagnostics_per_file: u64,
+    /// Year for syslog timestamps that carry none (RFC 3164). When `None`, each file's
+    /// modification time stands for "now": a yearless line gets the latest year that does not
+    /// put it after the file was last written.
+    pub syslog_year: Option<i32>,
 }
 
 impl Default for HuntOptions {
@@ -62,6 +65,7 @@ impl Default for HuntOptions {
             color: false,
             limits: Limits::default(),
             max_diagnostics_per_file: 10,
+            syslog_year: None,
         }
     }
 }
@@ -186,7 +190,23 @@ struct FileOutcome {
     gzip: bool,
 }
 
-fn read_file(shared: &Shared<'_>, tx: Sender<Vec<Detection>>, input: &InputFile, limits: Limits) -> FileOutcome {
+/// How yearless syslog timestamps in this file are dated.
+fn syslog_context(input: &InputFile, year: Option<i32>) -> SyslogContext {
+    if let Some(y) = year {
+        return SyslogContext::with_year(y);
+    }
+    let modified = std::fs::metadata(&input.path).and_then(|m| m.modified()).ok();
+    let now = modified.map(chrono::DateTime::<chrono::Utc>::from).unwrap_or_else(chrono::Utc::now);
+    SyslogContext::with_now(now)
+}
+
+fn read_file(
+    shared: &Shared<'_>,
+    tx: Sender<Vec<Detection>>,
+    input: &InputFile,
+    limits: Limits,
+    syslog_year: Option<i32>,
+) -> FileOutcome {
     let name: Arc<str> = input.path.to_string_lossy().into();
     let mut sink = MatchSink::new(shared, tx);
     let unreadable = |sink: &mut MatchSink<'_, '_>, at: Locator, reason: String| {
@@ -206,12 +226,18 @@ fn read_file(shared: &Shared<'_>, tx: Sender<Vec<Detection>>, input: &InputFile,
             FileOutcome { format: Some("evtx"), gzip }
         }
         Ok((Opened::Stream(format, reader), gzip)) => {
-            let result: io::Result<ReadStats> = match format {
-                Format::Json => ww_parse::json::read_json(name.clone(), reader, &mut sink),
-                Format::Syslog => ww_parse::read_lines(LineFormat::Syslog, name.clone(), reader, &mut sink),
-                Format::AccessLog => ww_parse::read_lines(LineFormat::AccessLog, name.clone(), reader, &mut sink),
-                Format::W3c => ww_parse::read_lines(LineFormat::W3c, name.clone(), reader, &mut sink),
-                Format::Evtx | Format::Unknown => Ok(ReadStats::default()),
+            let line_format = match format {
+                Format::Syslog => Some(LineFormat::Syslog),
+                Format::AccessLog => Some(LineFormat::AccessLog),
+                Format::W3c => Some(LineFormat::W3c),
+                Format::Json | Format::Evtx | Format::Unknown => None,
+            };
+            let result: io::Result<ReadStats> = match line_format {
+                Some(lf) => {
+                    let opts = LineOptions { syslog: syslog_context(input, syslog_year), max_line: MAX_LINE };
+                    read_lines_with(lf, &opts, name.clone(), reader, &mut sink)
+                }
+                None => ww_parse::json::read_json(name.clone(), reader, &mut sink),
             };
             if let Err(e) = result {
                 // A broken gzip stream or a read error part-way: what came before is kept.
@@ -315,14 +341,20 @@ pub fn hunt(rules: &RuleSet, opts: &HuntOptions, diag: Box<dyn Write + Send>) ->
         shared.report(&Diagnostic::error(m.path.to_string_lossy().into(), Locator::None, m.reason.clone()));
     }
 
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(opts.threads)
-        .thread_name(|i| format!("hunt-{i}"))
-        .build()
-        .map_err(|e| HuntError::Threads(e.to_string()))?;
+    // File-level parallelism runs on plain threads pulling from a shared queue; EVTX chunks are
+    // parsed on rayon's global pool. Keeping the two apart means a thread waiting for its
+    // chunks never holds up the pool that parses them.
+    let workers = if opts.threads == 0 {
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
+    } else {
+        opts.threads
+    }
+    .min(files.len().max(1));
+    let next_file = AtomicUsize::new(0);
     let done = AtomicBool::new(false);
     let read_started = Instant::now();
     let limits = opts.limits;
+    let syslog_year = opts.syslog_year;
 
     let (outcomes, tally) = std::thread::scope(|scope| {
         let writer_thread = scope.spawn(|| write_all(rx, out, rules));
@@ -337,18 +369,40 @@ pub fn hunt(rules: &RuleSet, opts: &HuntOptions, diag: Box<dyn Write + Send>) ->
                 }
             });
         }
-        let outcomes: Vec<FileOutcome> = pool.install(|| {
-            files
-                .par_iter()
-                .with_max_len(1)
-                .map(|f| {
-                    if shared.stop.load(Ordering::Relaxed) {
-                        return FileOutcome { format: None, gzip: false };
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                let tx = tx.clone();
+                let (shared, files, next_file) = (&shared, &files, &next_file);
+                scope.spawn(move || {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next_file.fetch_add(1, Ordering::Relaxed);
+                        let Some(f) = files.get(i) else { break };
+                        if shared.stop.load(Ordering::Relaxed) {
+                            break;
+                        }
+                        // A reader bug must cost one file, not the hunt.
+                        let read = || read_file(shared, tx.clone(), f, limits, syslog_year);
+                        done.push(std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)).unwrap_or_else(|_| {
+                            shared.errors.fetch_add(1, Ordering::Relaxed);
+                            shared.report(&Diagnostic::error(
+                                f.path.to_string_lossy().into(),
+                                Locator::None,
+                                "internal error while reading this file (please report it); the hunt carried on",
+                            ));
+                            FileOutcome { format: None, gzip: false }
+                        }));
                     }
-                    read_file(&shared, tx.clone(), f, limits)
+                    done
                 })
-                .collect()
-        });
+            })
+            .collect();
+        let mut outcomes: Vec<FileOutcome> = Vec::with_capacity(files.len());
+        for h in handles {
+            if let Ok(o) = h.join() {
+                outcomes.extend(o);
+            }
+        }
         done.store(true, Ordering::Relaxed);
         // The last sender goes, so the writer drains the channel and finishes.
         drop(tx);
