@@ -96,10 +96,13 @@ impl Analyser {
         checks::headers::auth(&ctx, &mut r);
         checks::headers::addresses(&ctx, &mut r);
         checks::headers::display_name(&ctx, &mut r);
+        checks::headers::freemail_org(&ctx, &mut r);
+        checks::headers::subject_token(&ctx, &mut r);
         checks::headers::hygiene(&ctx, &mut r);
         checks::headers::received(&ctx, &mut r);
         checks::lookalike::sender(&ctx, &mut r);
         checks::lookalike::links(&ctx, &mut r);
+        checks::lookalike::brand_links(&ctx, &mut r);
         checks::links::urls(&ctx, &mut r);
         checks::links::text_mismatch(&ctx, &mut r);
         checks::links::html_body(&ctx, &mut r);
@@ -122,8 +125,13 @@ impl Analyser {
         }
     }
 
-    /// Model evidence scales with confidence: at p = 0.5 it adds nothing, at p = 1 its full weight.
+    /// Model evidence scales with confidence in log-odds: nothing at even odds, the full weight
+    /// at 10,000:1. Naive Bayes is over-confident, so only very lopsided odds count fully.
     fn model_reasons(&self, p: [f64; 3], r: &mut Reasons) {
+        let scale = |q: f64| {
+            let q = q.clamp(1e-12, 1.0 - 1e-12);
+            ((q / (1.0 - q)).log10() / 4.0).clamp(0.0, 1.0)
+        };
         let bad = p[1] + p[2];
         if bad > 0.5 {
             let (id, pc) = if p[2] >= p[1] {
@@ -131,18 +139,18 @@ impl Analyser {
             } else {
                 ("BAYES_SPAM", p[1])
             };
-            let w = self.cfg.reason(id).weight * (2.0 * bad - 1.0);
+            let w = self.cfg.reason(id).weight * scale(bad);
             r.add_weighted(
                 id,
                 (w * 100.0).round() / 100.0,
-                format!("model p({})={:.3}", &id[6..].to_ascii_lowercase(), pc),
+                format!("model p({})={:.4}", &id[6..].to_ascii_lowercase(), pc),
             );
         } else if p[0] > 0.5 {
-            let w = self.cfg.reason("BAYES_HAM").weight * (2.0 * p[0] - 1.0);
+            let w = self.cfg.reason("BAYES_HAM").weight * scale(p[0]);
             r.add_weighted(
                 "BAYES_HAM",
                 (w * 100.0).round() / 100.0,
-                format!("model p(ham)={:.3}", p[0]),
+                format!("model p(ham)={:.4}", p[0]),
             );
         }
     }

@@ -60,6 +60,13 @@ pub struct Protected {
 
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
+pub struct Freemail {
+    pub domains: Vec<String>,
+    pub org_words: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
 pub struct UrlLists {
     pub shorteners: Vec<String>,
     pub redirectors: Vec<String>,
@@ -91,6 +98,7 @@ pub struct Config {
     pub limits: Limits,
     pub reasons: BTreeMap<String, ReasonSpec>,
     pub protected: Protected,
+    pub freemail: Freemail,
     pub brands: BTreeMap<String, Vec<String>>,
     pub urls: UrlLists,
     pub lures: Lures,
@@ -106,6 +114,7 @@ struct Overlay {
     #[serde(default)]
     reasons: BTreeMap<String, ReasonSpec>,
     protected: Option<Protected>,
+    freemail: Option<Freemail>,
     #[serde(default)]
     brands: BTreeMap<String, Vec<String>>,
     urls: Option<UrlLists>,
@@ -156,6 +165,9 @@ impl Config {
         cfg.reasons.extend(o.reasons);
         if let Some(p) = o.protected {
             cfg.protected = p;
+        }
+        if let Some(f) = o.freemail {
+            cfg.freemail = f;
         }
         cfg.brands.extend(o.brands);
         if let Some(u) = o.urls {

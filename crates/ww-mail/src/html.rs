@@ -98,7 +98,7 @@ pub fn decode_entities(s: &str) -> String {
     while let Some(p) = rest.find('&') {
         out.push_str(&rest[..p]);
         rest = &rest[p..];
-        let end = rest[..rest.len().min(12)].find(';');
+        let end = crate::parse::floor_char(rest, 12).find(';');
         match end {
             Some(e) => {
                 let ent = &rest[1..e];
@@ -281,6 +281,7 @@ pub fn scan(html: &str) -> HtmlInfo {
             if l.contains("display:none")
                 || l.contains("font-size:0")
                 || l.contains("visibility:hidden")
+                || l.contains("text-indent:-9999")
             {
                 hidden_depth = Some(name.clone());
             }

@@ -168,6 +168,52 @@ pub fn display_name(ctx: &Ctx, r: &mut Reasons) {
     }
 }
 
+/// An organisation's or a function's name on mail from a free mailbox ("Banco do Brasil"
+/// <someone@gmail.com>, "IT Helpdesk" <x@outlook.com>).
+pub fn freemail_org(ctx: &Ctx, r: &mut Reasons) {
+    let Some(from) = &ctx.mail.from else { return };
+    let Some(name) = &from.name else { return };
+    if !ctx.cfg.freemail.domains.iter().any(|d| *d == ctx.from_reg) {
+        return;
+    }
+    let n = name.to_lowercase();
+    let brand = ctx.cfg.brands.keys().find(|b| word_in(&n, b));
+    let word = ctx.cfg.freemail.org_words.iter().find(|w| word_in(&n, w));
+    if let Some(w) = brand.or(word) {
+        r.add(
+            "DISPLAY_NAME_FREEMAIL_ORG",
+            format!("\"{name}\" ({w}) <{}>", from.address),
+        );
+    }
+}
+
+/// Random-looking tokens in the subject, added to defeat duplicate detection
+/// (`Fatura Ref. JlxIIM67eCcFfLk`).
+pub fn subject_token(ctx: &Ctx, r: &mut Reasons) {
+    for w in ctx.mail.subject.split(|c: char| !c.is_ascii_alphanumeric()) {
+        if w.len() < 8 || w.len() > 40 {
+            continue;
+        }
+        let up = w.bytes().filter(u8::is_ascii_uppercase).count();
+        let lo = w.bytes().filter(u8::is_ascii_lowercase).count();
+        let dg = w.bytes().filter(u8::is_ascii_digit).count();
+        let switches = w
+            .as_bytes()
+            .windows(2)
+            .filter(|p| {
+                p[0].is_ascii_uppercase() != p[1].is_ascii_uppercase()
+                    && p[0].is_ascii_alphabetic()
+                    && p[1].is_ascii_alphabetic()
+            })
+            .count();
+        let mixed = [up > 0, lo > 0, dg > 0].iter().filter(|x| **x).count();
+        if (mixed == 3 && switches >= 3) || (up >= 2 && lo >= 2 && switches >= 5) {
+            r.add("SUBJECT_HASH_BUSTER", w.to_string());
+            return;
+        }
+    }
+}
+
 /// Message-ID and Date presence and form.
 pub fn hygiene(ctx: &Ctx, r: &mut Reasons) {
     match &ctx.mail.message_id {
@@ -206,6 +252,25 @@ pub fn received(ctx: &Ctx, r: &mut Reasons) {
 #[cfg(test)]
 mod tests {
     use super::word_in;
+
+    #[test]
+    fn hash_buster_shapes() {
+        let cfg = crate::config::Config::default_config().unwrap();
+        let a = crate::Analyser::new(cfg.clone(), None).unwrap();
+        for (subj, hit) in [
+            ("Fatura Ref. JlxIIM67eCcFfLk", true),
+            ("Invoice INV-2024-00123", false),
+            ("Meeting on Tuesday", false),
+            ("PayPal iPhone", false),
+        ] {
+            let mut m = crate::model::Mail::default();
+            m.subject = subj.into();
+            let ctx = a.prepare(&m);
+            let mut r = crate::reason::Reasons::new(&cfg);
+            super::subject_token(&ctx, &mut r);
+            assert_eq!(!r.list.is_empty(), hit, "{subj}");
+        }
+    }
 
     #[test]
     fn words_are_bounded() {

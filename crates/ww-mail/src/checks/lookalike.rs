@@ -72,6 +72,57 @@ pub fn sender(ctx: &Ctx, r: &mut Reasons) {
     }
 }
 
+/// Mail that claims a brand (sender domain, or the brand named in the display name) but whose
+/// links mostly lead elsewhere: the classic spoofed-bank pattern.
+pub fn brand_links(ctx: &Ctx, r: &mut Reasons) {
+    let name = ctx
+        .mail
+        .from
+        .as_ref()
+        .and_then(|f| f.name.as_deref())
+        .unwrap_or("")
+        .to_lowercase();
+    let claimed = ctx.cfg.brands.iter().find(|(b, ds)| {
+        ds.iter().any(|d| *d == ctx.from_reg)
+            || (!name.is_empty()
+                && name
+                    .split(|c: char| !c.is_alphanumeric())
+                    .any(|w| w == b.as_str()))
+    });
+    let Some((brand, domains)) = claimed else {
+        return;
+    };
+    let link_hosts: Vec<String> = ctx
+        .html
+        .iter()
+        .flat_map(|h| h.links.iter())
+        .filter_map(|(u, _)| crate::urls::parse(u))
+        .map(|u| registrable(&u.host))
+        .collect();
+    if link_hosts.is_empty() {
+        return;
+    }
+    let on = link_hosts
+        .iter()
+        .filter(|h| domains.iter().any(|d| d == *h))
+        .count();
+    let off: Vec<&String> = link_hosts
+        .iter()
+        .filter(|h| !domains.iter().any(|d| d == *h))
+        .collect();
+    if off.len() > on {
+        r.add(
+            "BRAND_LINK_MISMATCH",
+            format!(
+                "claims {brand}; {} of {} links go to {}",
+                off.len(),
+                link_hosts.len(),
+                off[0]
+            ),
+        );
+    }
+}
+
 pub fn links(ctx: &Ctx, r: &mut Reasons) {
     for u in &ctx.urls {
         if let Some((reg, p, how)) = imitates(ctx, &u.host) {

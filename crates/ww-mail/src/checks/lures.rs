@@ -26,7 +26,10 @@ impl LureSet {
             ("QR", 1, &l.qr),
         ] {
             let phrases: Vec<String> = list.iter().map(|p| p.to_lowercase()).collect();
-            let ac = AhoCorasick::new(&phrases).map_err(|e| format!("{id}: {e}"))?;
+            let ac = AhoCorasick::builder()
+                .match_kind(aho_corasick::MatchKind::Standard)
+                .build(&phrases)
+                .map_err(|e| format!("{id}: {e}"))?;
             sets.push((id, min, ac, phrases));
         }
         Ok(LureSet { sets })
@@ -36,7 +39,14 @@ impl LureSet {
         let mut qr = false;
         for (id, min, ac, phrases) in &self.sets {
             let mut seen: Vec<usize> = Vec::new();
-            for m in ac.find_iter(&ctx.text_lc) {
+            let t = ctx.text_lc.as_bytes();
+            for m in ac.find_overlapping_iter(&ctx.text_lc) {
+                // Whole words only: "pix" must not match "pixel", nor "cialis" "specialist".
+                let before = m.start() == 0 || !t[m.start() - 1].is_ascii_alphanumeric();
+                let after = m.end() >= t.len() || !t[m.end()].is_ascii_alphanumeric();
+                if !(before && after) {
+                    continue;
+                }
                 let p = m.pattern().as_usize();
                 if !seen.contains(&p) {
                     seen.push(p);
