@@ -176,14 +176,7 @@ fn analyse(args: AnalyseArgs) -> Result<i32> {
 
 /// One JSON object per message: source, verdict, score, reasons, observables.
 pub fn jsonl_line(origin: &str, r: &Report) -> Result<String> {
-    let mut v = serde_json::to_value(r)?;
-    if let serde_json::Value::Object(m) = &mut v {
-        let mut o = serde_json::Map::new();
-        o.insert("source".into(), origin.into());
-        o.extend(std::mem::take(m));
-        v = serde_json::Value::Object(o);
-    }
-    Ok(serde_json::to_string(&v)?)
+    Ok(r.to_jsonl(origin)?)
 }
 
 fn write_table(out: &mut impl Write, origin: &str, r: &Report) -> std::io::Result<()> {
@@ -229,14 +222,9 @@ fn write_table(out: &mut impl Write, origin: &str, r: &Report) -> std::io::Resul
     writeln!(out)
 }
 
-/// FNV-1a of the CSV path: stable across platforms and runs.
+/// The deterministic train/test half of a CSV path (see `ww_mail::metrics::is_train`).
 pub fn split_of(path: &str) -> Split {
-    let mut h: u64 = 0xcbf29ce484222325;
-    for b in path.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x100000001b3);
-    }
-    if h % 2 == 0 {
+    if ww_mail::metrics::is_train(path) {
         Split::Train
     } else {
         Split::Test

@@ -54,6 +54,20 @@ pub struct Report {
     pub model: Option<[f64; 3]>,
 }
 
+impl Report {
+    /// One JSON line: `source` first, then verdict, score, reasons, observables (and model).
+    pub fn to_jsonl(&self, source: &str) -> Result<String, serde_json::Error> {
+        let mut v = serde_json::to_value(self)?;
+        if let serde_json::Value::Object(m) = &mut v {
+            let mut o = serde_json::Map::new();
+            o.insert("source".into(), source.into());
+            o.extend(std::mem::take(m));
+            v = serde_json::Value::Object(o);
+        }
+        serde_json::to_string(&v)
+    }
+}
+
 /// A configured analyser. Build once, share across threads (`&self` only).
 pub struct Analyser {
     cfg: Config,

@@ -13,6 +13,17 @@ pub const VERDICTS: [Verdict; 4] = [
     Verdict::Malicious,
 ];
 
+/// Which half of a labelled set a path belongs to: FNV-1a of the path as written in the CSV,
+/// even = train, odd = test. Stable on every machine and run.
+pub fn is_train(path: &str) -> bool {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in path.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    h % 2 == 0
+}
+
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct Confusion {
     /// `matrix[label][verdict]`, label in ham/spam/phish, verdict in clean/spam/phish/malicious.

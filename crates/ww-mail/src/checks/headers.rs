@@ -26,7 +26,7 @@ pub fn auth(ctx: &Ctx, r: &mut Reasons) {
                 ("arc=fail", "AUTH_ARC_FAIL"),
                 ("dmarc=none", "AUTH_DMARC_NONE"),
             ] {
-                if l.contains(needle) {
+                if has_result(&l, needle) {
                     r.add(id, needle);
                 }
             }
@@ -81,6 +81,12 @@ pub fn addresses(ctx: &Ctx, r: &mut Reasons) {
             }
         }
     }
+}
+
+/// `method=result` as a whole token (`arc=fail` must not match inside `dmarc=fail`).
+fn has_result(l: &str, needle: &str) -> bool {
+    l.match_indices(needle)
+        .any(|(i, _)| i == 0 || !l.as_bytes()[i - 1].is_ascii_alphanumeric())
 }
 
 fn word_in(hay: &str, needle: &str) -> bool {
@@ -270,6 +276,19 @@ mod tests {
             super::subject_token(&ctx, &mut r);
             assert_eq!(!r.list.is_empty(), hit, "{subj}");
         }
+    }
+
+    #[test]
+    fn auth_results_are_whole_tokens() {
+        assert!(super::has_result(
+            "mx; dmarc=fail header.from=x",
+            "dmarc=fail"
+        ));
+        assert!(!super::has_result(
+            "mx; dmarc=fail header.from=x",
+            "arc=fail"
+        ));
+        assert!(super::has_result("arc=fail (x)", "arc=fail"));
     }
 
     #[test]

@@ -37,6 +37,14 @@ pub fn imitates(ctx: &Ctx, host: &str) -> Option<(String, String, &'static str)>
     // A genuine domain used as a sub-domain label: `paypal.com.secure-login.example`.
     let sub = h.strip_suffix(reg.as_str()).unwrap_or("");
     if !sub.is_empty() {
+        let sub_reg = registrable(sub.trim_end_matches('.'));
+        for p in &ctx.cfg.protected.domains {
+            if let Some(how) = lookalike(&sub_reg, p, true) {
+                if how != "swapped TLD" {
+                    return Some((h.to_string(), p.clone(), "lookalike in sub-domain"));
+                }
+            }
+        }
         for p in ctx
             .cfg
             .protected
