@@ -303,10 +303,10 @@ pub fn ips_in(v: &str) -> Vec<String> {
         if t.len() < 7 {
             continue;
         }
-        if let Ok(ip) = t.parse::<std::net::IpAddr>() {
-            if t.contains('.') || t.matches(':').count() >= 2 {
-                out.push(ip.to_string());
-            }
+        if let Ok(ip) = t.parse::<std::net::IpAddr>()
+            && (t.contains('.') || t.matches(':').count() >= 2)
+        {
+            out.push(ip.to_string());
         }
     }
     out

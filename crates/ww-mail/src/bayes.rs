@@ -59,21 +59,18 @@ impl Model {
         if total == 0 {
             return Posterior([1.0, 0.0, 0.0]);
         }
-        let mut lp = [0.0f64; 3];
-        for c in 0..3 {
-            lp[c] = ((self.docs[c] as f64 + 1.0) / (total as f64 + 3.0)).ln();
-        }
+        let mut lp: [f64; 3] =
+            std::array::from_fn(|c| ((self.docs[c] as f64 + 1.0) / (total as f64 + 3.0)).ln());
         for t in tokens {
             let Some(counts) = self.tokens.get(t) else {
                 continue;
             };
-            let mut l = [0.0; 3];
-            for c in 0..3 {
-                l[c] = ((counts[c] as f64 + 0.5) / (self.docs[c] as f64 + 1.0)).ln();
-            }
+            let l: [f64; 3] = std::array::from_fn(|c| {
+                ((counts[c] as f64 + 0.5) / (self.docs[c] as f64 + 1.0)).ln()
+            });
             let m = l.iter().cloned().fold(f64::MIN, f64::max);
-            for c in 0..3 {
-                lp[c] += (l[c] - m).max(-4.0);
+            for (acc, lc) in lp.iter_mut().zip(l) {
+                *acc += (lc - m).max(-4.0);
             }
         }
         let m = lp.iter().cloned().fold(f64::MIN, f64::max);

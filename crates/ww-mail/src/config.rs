@@ -137,13 +137,13 @@ impl Config {
             file: file.into(),
             reason: e.to_string(),
         })?;
-        if let Some(v) = o.version {
-            if v != 1 {
-                return Err(MailError::Config {
-                    file: file.into(),
-                    reason: format!("unsupported config version {v} (expected 1)"),
-                });
-            }
+        if let Some(v) = o.version
+            && v != 1
+        {
+            return Err(MailError::Config {
+                file: file.into(),
+                reason: format!("unsupported config version {v} (expected 1)"),
+            });
         }
         let unknown: Vec<&String> = o
             .reasons

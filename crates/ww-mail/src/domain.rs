@@ -146,10 +146,10 @@ pub fn lookalike(cand: &str, prot: &str, strict: bool) -> Option<&'static str> {
     if cl.is_empty() || pl.is_empty() {
         return None;
     }
-    if !cand.is_ascii() || cl.contains(['0', '1', '5']) || cl.contains("rn") || cl.contains("vv") {
-        if skeleton(cand) == skeleton(prot) {
-            return Some("homoglyph");
-        }
+    if (!cand.is_ascii() || cl.contains(['0', '1', '5']) || cl.contains("rn") || cl.contains("vv"))
+        && skeleton(cand) == skeleton(prot)
+    {
+        return Some("homoglyph");
     }
     if cl == pl {
         return if allow_tld_swap && cs != ps {

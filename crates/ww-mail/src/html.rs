@@ -182,15 +182,15 @@ pub fn scan(html: &str) -> HtmlInfo {
             inner[..name_end.max(if inner.starts_with('/') { 1 } else { 0 })].to_ascii_lowercase()
         };
         if closing {
-            if name == "a" {
-                if let Some(l) = in_link.take() {
-                    info.links.push((l.0, l.1.trim().to_string()));
-                }
+            if name == "a"
+                && let Some(l) = in_link.take()
+            {
+                info.links.push((l.0, l.1.trim().to_string()));
             }
-            if let Some(h) = &hidden_depth {
-                if *h == name {
-                    hidden_depth = None;
-                }
+            if let Some(h) = &hidden_depth
+                && *h == name
+            {
+                hidden_depth = None;
             }
             // block-level tags separate words
             info.text.push(' ');
@@ -260,14 +260,14 @@ pub fn scan(html: &str) -> HtmlInfo {
             }
             "meta" => {
                 let attrs = attributes(inner);
-                if attr(&attrs, "http-equiv").is_some_and(|v| v.eq_ignore_ascii_case("refresh")) {
-                    if let Some(c) = attr(&attrs, "content") {
-                        let lc = c.to_ascii_lowercase();
-                        if let Some(p) = lc.find("url=") {
-                            let u = c[p + 4..].trim().trim_matches(['\'', '"']).to_string();
-                            info.other_urls.push(u.clone());
-                            info.meta_refresh = Some(u);
-                        }
+                if attr(&attrs, "http-equiv").is_some_and(|v| v.eq_ignore_ascii_case("refresh"))
+                    && let Some(c) = attr(&attrs, "content")
+                {
+                    let lc = c.to_ascii_lowercase();
+                    if let Some(p) = lc.find("url=") {
+                        let u = c[p + 4..].trim().trim_matches(['\'', '"']).to_string();
+                        info.other_urls.push(u.clone());
+                        info.meta_refresh = Some(u);
                     }
                 }
             }
@@ -301,10 +301,10 @@ fn push_text(info: &mut HtmlInfo, in_link: &mut Option<(String, String)>, raw: &
         }
         return;
     }
-    if let Some(l) = in_link.as_mut() {
-        if l.1.len() < 512 {
-            l.1.push_str(&t);
-        }
+    if let Some(l) = in_link.as_mut()
+        && l.1.len() < 512
+    {
+        l.1.push_str(&t);
     }
     info.text.push_str(&t);
 }

@@ -21,7 +21,7 @@ pub fn is_train(path: &str) -> bool {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x100000001b3);
     }
-    h % 2 == 0
+    h.is_multiple_of(2)
 }
 
 #[derive(Debug, Default, Clone, Serialize)]

@@ -11,10 +11,10 @@ pub fn parse_rfc5322(bytes: &[u8], limits: &Limits) -> Mail {
     let mut mail = Mail::default();
     let mut input = bytes;
     // mbox files and SpamAssassin messages start with an envelope `From ` line.
-    if input.starts_with(b"From ") {
-        if let Some(p) = memchr::memchr(b'\n', input) {
-            input = &input[p + 1..];
-        }
+    if input.starts_with(b"From ")
+        && let Some(p) = memchr::memchr(b'\n', input)
+    {
+        input = &input[p + 1..];
     }
     if input.len() > limits.max_message_bytes {
         mail.problems.push((
@@ -130,11 +130,11 @@ pub fn parse_rfc5322(bytes: &[u8], limits: &Limits) -> Mail {
         && msg.parts.len() <= 1
     {
         // mail-parser puts a body it cannot classify nowhere; keep the raw text so nothing is dropped.
-        if let Some(root) = msg.parts.first() {
-            if let PartType::Binary(b) | PartType::InlineBinary(b) = &root.body {
-                mail.text_bodies
-                    .push(String::from_utf8_lossy(b).into_owned());
-            }
+        if let Some(root) = msg.parts.first()
+            && let PartType::Binary(b) | PartType::InlineBinary(b) = &root.body
+        {
+            mail.text_bodies
+                .push(String::from_utf8_lossy(b).into_owned());
         }
     }
     mail

@@ -25,8 +25,6 @@ pub fn parse(raw: &str) -> Option<Url> {
         ("ftp", &t[6..])
     } else if lower_prefix.starts_with("www.") {
         ("http", t)
-    } else if lower_prefix.starts_with("hxxp") {
-        return None;
     } else {
         return None;
     };

@@ -1,6 +1,8 @@
 //! Behaviour on hand-written fixtures: each check positive and negative, benign council-style
 //! mail stays clean, mbox/Maildir/.msg readers, macro documents built at test time, golden JSONL.
 
+#![allow(clippy::unwrap_used)] // test helpers: a failure here is a test failure
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 

@@ -1,5 +1,7 @@
 //! The readers and the analyser never panic on arbitrary bytes.
 
+#![allow(clippy::unwrap_used)] // test helpers: a failure here is a test failure
+
 use proptest::prelude::*;
 use ww_mail::{Analyser, Config};
 

@@ -34,11 +34,12 @@ fn one(ctx: &Ctx, r: &mut Reasons, name: &str, ctype: &str, data: &[u8], top: bo
             ),
         },
         Kind::Zip => zip(ctx, r, name, data, top),
-        Kind::Rar | Kind::SevenZip if top => {
+        Kind::Rar | Kind::SevenZip
+            if top
             // We do not unpack these; encrypted headers are the common malware case.
-            if kind == Kind::Rar && data.len() > 24 && data[10] & 0x80 != 0 {
-                r.add("ATTACHMENT_ENCRYPTED_ARCHIVE", name.to_string());
-            }
+            && kind == Kind::Rar && data.len() > 24 && data[10] & 0x80 != 0 =>
+        {
+            r.add("ATTACHMENT_ENCRYPTED_ARCHIVE", name.to_string());
         }
         Kind::Html | Kind::Svg => html_file(ctx, r, name, data),
         _ => {}
@@ -82,11 +83,11 @@ fn double_extension(r: &mut Reasons, name: &str) {
 
 fn zip(ctx: &Ctx, r: &mut Reasons, name: &str, data: &[u8], top: bool) {
     let listing = filetype::zip_list(data, &ctx.cfg.limits);
-    if let Some(err) = &listing.error {
-        if listing.entries.is_empty() {
-            r.add("UNPARSEABLE_PART", format!("{name}: zip unreadable: {err}"));
-            return;
-        }
+    if let Some(err) = &listing.error
+        && listing.entries.is_empty()
+    {
+        r.add("UNPARSEABLE_PART", format!("{name}: zip unreadable: {err}"));
+        return;
     }
     if listing
         .entries

@@ -73,12 +73,12 @@ pub fn addresses(ctx: &Ctx, r: &mut Reasons) {
             }
         }
     }
-    if let Some(rp) = &ctx.mail.return_path {
-        if let Some((_, d)) = rp.rsplit_once('@') {
-            let d = registrable(d);
-            if !d.is_empty() && d != *from && !list_mail {
-                r.add("RETURN_PATH_MISMATCH", format!("{from} vs {d}"));
-            }
+    if let Some(rp) = &ctx.mail.return_path
+        && let Some((_, d)) = rp.rsplit_once('@')
+    {
+        let d = registrable(d);
+        if !d.is_empty() && d != *from && !list_mail {
+            r.add("RETURN_PATH_MISMATCH", format!("{from} vs {d}"));
         }
     }
 }
@@ -179,7 +179,7 @@ pub fn display_name(ctx: &Ctx, r: &mut Reasons) {
 pub fn freemail_org(ctx: &Ctx, r: &mut Reasons) {
     let Some(from) = &ctx.mail.from else { return };
     let Some(name) = &from.name else { return };
-    if !ctx.cfg.freemail.domains.iter().any(|d| *d == ctx.from_reg) {
+    if !ctx.cfg.freemail.domains.contains(&ctx.from_reg) {
         return;
     }
     let n = name.to_lowercase();
@@ -269,8 +269,10 @@ mod tests {
             ("Meeting on Tuesday", false),
             ("PayPal iPhone", false),
         ] {
-            let mut m = crate::model::Mail::default();
-            m.subject = subj.into();
+            let m = crate::model::Mail {
+                subject: subj.into(),
+                ..Default::default()
+            };
             let ctx = a.prepare(&m);
             let mut r = crate::reason::Reasons::new(&cfg);
             super::subject_token(&ctx, &mut r);

@@ -46,18 +46,19 @@ pub fn urls(ctx: &Ctx, r: &mut Reasons) {
         if let Some(uni) = punycode_unicode(&u.host) {
             r.add("URL_PUNYCODE", format!("{} = {uni}", u.host));
         }
-        if let Some(ui) = &u.userinfo {
-            if ui.contains('.') {
-                r.add("URL_USERINFO", format!("{ui}@{}", u.host));
-            }
+        if let Some(ui) = &u.userinfo
+            && ui.contains('.')
+        {
+            r.add("URL_USERINFO", format!("{ui}@{}", u.host));
         }
         if host_matches(&u.host, &lists.free_hosting) {
             r.add("URL_FREE_HOSTING", u.host.clone());
         }
-        if let Some(tld) = u.host.rsplit('.').next() {
-            if !is_ip(&u.host) && lists.abused_tlds.iter().any(|t| t == tld) {
-                r.add("URL_ABUSED_TLD", u.host.clone());
-            }
+        if let Some(tld) = u.host.rsplit('.').next()
+            && !is_ip(&u.host)
+            && lists.abused_tlds.iter().any(|t| t == tld)
+        {
+            r.add("URL_ABUSED_TLD", u.host.clone());
         }
         regs.insert(reg);
     }

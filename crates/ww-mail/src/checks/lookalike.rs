@@ -39,10 +39,10 @@ pub fn imitates(ctx: &Ctx, host: &str) -> Option<(String, String, &'static str)>
     if !sub.is_empty() {
         let sub_reg = registrable(sub.trim_end_matches('.'));
         for p in &ctx.cfg.protected.domains {
-            if let Some(how) = lookalike(&sub_reg, p, true) {
-                if how != "swapped TLD" {
-                    return Some((h.to_string(), p.clone(), "lookalike in sub-domain"));
-                }
+            if let Some(how) = lookalike(&sub_reg, p, true)
+                && how != "swapped TLD"
+            {
+                return Some((h.to_string(), p.clone(), "lookalike in sub-domain"));
             }
         }
         for p in ctx
@@ -91,7 +91,7 @@ pub fn brand_links(ctx: &Ctx, r: &mut Reasons) {
         .unwrap_or("")
         .to_lowercase();
     let claimed = ctx.cfg.brands.iter().find(|(b, ds)| {
-        ds.iter().any(|d| *d == ctx.from_reg)
+        ds.contains(&ctx.from_reg)
             || (!name.is_empty()
                 && name
                     .split(|c: char| !c.is_alphanumeric())
