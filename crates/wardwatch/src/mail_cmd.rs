@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
-use ww_mail::bayes::{self, CLASSES, Model};
+use ww_mail::bayes::{self, Model};
 use ww_mail::metrics::{Confusion, Figures, LABELS};
 use ww_mail::{Analyser, Config, Input, Report, Verdict};
 
@@ -166,10 +166,10 @@ fn analyse(args: AnalyseArgs) -> Result<i32> {
             io_err.get_or_insert(std::io::Error::other(e.to_string()));
         }
     });
-    if let Some(e) = io_err {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            bail!("writing output: {e}");
-        }
+    if let Some(e) = io_err
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        bail!("writing output: {e}");
     }
     Ok(i32::from(flagged))
 }
@@ -300,7 +300,6 @@ fn train(args: TrainArgs) -> Result<i32> {
         model.tokens.len(),
         args.model.display()
     );
-    let _ = CLASSES;
     Ok(0)
 }
 
