@@ -1,6 +1,7 @@
 //! The `wardwatch` command: one binary for every job.
 
 mod hunt_cmd;
+mod mail_cmd;
 mod rules_cmd;
 
 use std::process::ExitCode;
@@ -20,6 +21,9 @@ enum Command {
     Hunt(hunt_cmd::HuntArgs),
     /// Check Sigma rules: which load, and why the others do not.
     Rules(rules_cmd::RulesArgs),
+    /// Screen email: phishing, spam and malware verdicts with reasons.
+    #[command(subcommand)]
+    Mail(mail_cmd::MailCommand),
 }
 
 fn main() -> ExitCode {
@@ -27,6 +31,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Hunt(args) => hunt_cmd::run(args),
         Command::Rules(args) => rules_cmd::run(args),
+        Command::Mail(cmd) => mail_cmd::run(cmd).map(|code| u8::try_from(code).unwrap_or(1)),
     };
     match result {
         Ok(code) => ExitCode::from(code),
