@@ -161,7 +161,11 @@ pub fn run(args: HuntArgs) -> anyhow::Result<u8> {
             "rules: {} loaded, {} skipped{}, {} filtered out ({:.2} s)",
             report.ruleset.len(),
             report.skipped.len(),
-            if report.skipped.is_empty() || args.list_skipped { "" } else { " (--list-skipped or `wardwatch rules check` says why)" },
+            if report.skipped.is_empty() || args.list_skipped {
+                ""
+            } else {
+                " (--list-skipped or `wardwatch rules check` says why)"
+            },
             report.filtered_out,
             startup
         );
@@ -196,7 +200,11 @@ pub fn run(args: HuntArgs) -> anyhow::Result<u8> {
             let rate = if cpu > 0.0 { summary.events as f64 / cpu } else { 0.0 };
             eprintln!("cpu time: {cpu:.2} s, {rate:.0} events per CPU-second");
         }
-        eprintln!("wall time: {:.2} s, {:.0} events/s", summary.elapsed_seconds, summary.events as f64 / summary.elapsed_seconds.max(1e-9));
+        eprintln!(
+            "wall time: {:.2} s, {:.0} events/s",
+            summary.elapsed_seconds,
+            summary.events as f64 / summary.elapsed_seconds.max(1e-9)
+        );
         if let Some(rss) = summary.peak_rss_bytes {
             eprintln!("peak memory (RSS): {:.1} MB", rss as f64 / 1e6);
         }

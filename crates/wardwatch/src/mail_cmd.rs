@@ -107,8 +107,7 @@ fn load_config(path: Option<&Path>) -> Result<Config> {
     Ok(match path {
         None => Config::default_config()?,
         Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .with_context(|| format!("reading config {}", p.display()))?;
+            let text = std::fs::read_to_string(p).with_context(|| format!("reading config {}", p.display()))?;
             Config::with_overrides(&p.display().to_string(), &text)?
         }
     })
@@ -119,8 +118,7 @@ fn analyser(c: &Common) -> Result<Analyser> {
     let model = match &c.model {
         None => None,
         Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .with_context(|| format!("reading model {}", p.display()))?;
+            let text = std::fs::read_to_string(p).with_context(|| format!("reading model {}", p.display()))?;
             Some(Model::from_json(&p.display().to_string(), &text)?)
         }
     };
@@ -180,29 +178,16 @@ pub fn jsonl_line(origin: &str, r: &Report) -> Result<String> {
 }
 
 fn write_table(out: &mut impl Write, origin: &str, r: &Report) -> std::io::Result<()> {
-    writeln!(
-        out,
-        "{origin}\n  verdict {:<9} score {:.2}",
-        r.verdict.as_str(),
-        r.score
-    )?;
+    writeln!(out, "{origin}\n  verdict {:<9} score {:.2}", r.verdict.as_str(), r.score)?;
     for reason in &r.reasons {
-        writeln!(
-            out,
-            "  {:>6.2}  {:<28} {}",
-            reason.weight, reason.id, reason.evidence
-        )?;
+        writeln!(out, "  {:>6.2}  {:<28} {}", reason.weight, reason.id, reason.evidence)?;
     }
     let o = &r.observables;
     writeln!(out, "  sender       {}", o.sender.as_deref().unwrap_or("-"))?;
     if !o.reply_to.is_empty() {
         writeln!(out, "  reply-to     {}", o.reply_to.join(", "))?;
     }
-    writeln!(
-        out,
-        "  return-path  {}",
-        o.return_path.as_deref().unwrap_or("-")
-    )?;
+    writeln!(out, "  return-path  {}", o.return_path.as_deref().unwrap_or("-"))?;
     for u in &o.urls {
         writeln!(out, "  url          {}  [{}]", u.url, u.domain)?;
     }
@@ -224,18 +209,13 @@ fn write_table(out: &mut impl Write, origin: &str, r: &Report) -> std::io::Resul
 
 /// The deterministic train/test half of a CSV path (see `ww_mail::metrics::is_train`).
 pub fn split_of(path: &str) -> Split {
-    if ww_mail::metrics::is_train(path) {
-        Split::Train
-    } else {
-        Split::Test
-    }
+    if ww_mail::metrics::is_train(path) { Split::Train } else { Split::Test }
 }
 
 /// `(path, label index)` rows of a labels CSV, resolved against its folder, filtered by split.
 fn labelled(csv_path: &Path, split: Split) -> Result<Vec<(PathBuf, String, usize)>> {
     let base = csv_path.parent().unwrap_or(Path::new("."));
-    let mut rdr = csv::Reader::from_path(csv_path)
-        .with_context(|| format!("reading {}", csv_path.display()))?;
+    let mut rdr = csv::Reader::from_path(csv_path).with_context(|| format!("reading {}", csv_path.display()))?;
     let mut rows = Vec::new();
     for (i, rec) in rdr.records().enumerate() {
         let rec = rec.with_context(|| format!("{}: row {}", csv_path.display(), i + 2))?;
@@ -243,11 +223,7 @@ fn labelled(csv_path: &Path, split: Split) -> Result<Vec<(PathBuf, String, usize
             bail!("{}: row {}: expected path,label", csv_path.display(), i + 2);
         };
         let Some(li) = LABELS.iter().position(|x| *x == l.trim()) else {
-            bail!(
-                "{}: row {}: unknown label {l:?} (ham, spam, phish)",
-                csv_path.display(),
-                i + 2
-            );
+            bail!("{}: row {}: unknown label {l:?} (ham, spam, phish)", csv_path.display(), i + 2);
         };
         if split != Split::All && split_of(p) != split {
             continue;
@@ -275,23 +251,18 @@ fn train(args: TrainArgs) -> Result<i32> {
         }
     };
     for (class, dirs) in [(0usize, &args.ham), (1, &args.spam), (2, &args.phish)] {
-        ww_mail::read_inputs(dirs, &a.config().limits, &mut |i| {
-            learn(i, class, &mut model)
-        });
+        ww_mail::read_inputs(dirs, &a.config().limits, &mut |i| learn(i, class, &mut model));
     }
     if let Some(l) = &args.labels {
         for (path, _, class) in labelled(l, args.split)? {
-            ww_mail::sources::read_file(&path, &a.config().limits, &mut |i| {
-                learn(i, class, &mut model)
-            });
+            ww_mail::sources::read_file(&path, &a.config().limits, &mut |i| learn(i, class, &mut model));
         }
     }
     if count.iter().sum::<u64>() == 0 {
         bail!("no training messages found");
     }
     model.prune(2);
-    std::fs::write(&args.model, model.to_json()?)
-        .with_context(|| format!("writing {}", args.model.display()))?;
+    std::fs::write(&args.model, model.to_json()?).with_context(|| format!("writing {}", args.model.display()))?;
     eprintln!(
         "trained on {} ham, {} spam, {} phish; {} tokens -> {}",
         count[0],
@@ -327,21 +298,13 @@ fn eval(args: EvalArgs) -> Result<i32> {
         let dt = t.elapsed().as_secs_f64();
         busy += dt;
         times.push((dt, rel.clone()));
-        conf.add(
-            *label,
-            r.verdict,
-            r.reasons.iter().filter(|x| x.weight > 0.0).count(),
-        );
+        conf.add(*label, r.verdict, r.reasons.iter().filter(|x| x.weight > 0.0).count());
         for reason in &r.reasons {
             reasons_hit.entry(reason.id.clone()).or_default()[*label] += 1;
         }
     }
     let f = conf.figures();
-    let mps = if busy > 0.0 {
-        rows.len() as f64 / busy
-    } else {
-        0.0
-    };
+    let mps = if busy > 0.0 { rows.len() as f64 / busy } else { 0.0 };
     times.sort_by(|x, y| y.0.total_cmp(&x.0));
     times.truncate(args.slowest);
     if args.format == Format::Table {
@@ -379,24 +342,14 @@ fn print_eval(
     hits: &BTreeMap<String, [u64; 3]>,
     model: bool,
 ) {
-    println!(
-        "messages {}   model {}",
-        f.messages,
-        if model { "yes" } else { "no (rules only)" }
-    );
-    println!(
-        "precision {:.4}  recall {:.4}  F1 {:.4}  ham FPR {:.4}",
-        f.precision, f.recall, f.f1, f.ham_fpr
-    );
+    println!("messages {}   model {}", f.messages, if model { "yes" } else { "no (rules only)" });
+    println!("precision {:.4}  recall {:.4}  F1 {:.4}  ham FPR {:.4}", f.precision, f.recall, f.f1, f.ham_fpr);
     println!(
         "recall per class: ham(clean) {:.4}  spam {:.4}  phish {:.4}  (phish given phish/malicious {:.4})",
         f.ham_recall, f.spam_recall, f.phish_recall, f.phish_as_phish
     );
     println!("flagged without a reason: {}", c.flagged_without_reason);
-    println!(
-        "\n{:<8}{:>8}{:>8}{:>8}{:>10}",
-        "label", "clean", "spam", "phish", "malicious"
-    );
+    println!("\n{:<8}{:>8}{:>8}{:>8}{:>10}", "label", "clean", "spam", "phish", "malicious");
     for (i, l) in LABELS.iter().enumerate() {
         let m = c.matrix[i];
         println!("{:<8}{:>8}{:>8}{:>8}{:>10}", l, m[0], m[1], m[2], m[3]);
@@ -419,9 +372,7 @@ mod tests {
     #[test]
     fn split_is_stable_and_roughly_even() {
         assert_eq!(split_of("ham/a.eml"), split_of("ham/a.eml"));
-        let train = (0..1000)
-            .filter(|i| split_of(&format!("x/{i}.eml")) == Split::Train)
-            .count();
+        let train = (0..1000).filter(|i| split_of(&format!("x/{i}.eml")) == Split::Train).count();
         assert!((400..600).contains(&train), "{train}");
     }
 }

@@ -98,7 +98,8 @@ fn summary_json_has_the_documented_keys_and_reports_bad_lines() {
         summary.to_str().expect("utf8"),
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let s: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&summary).expect("summary")).expect("json");
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&summary).expect("summary")).expect("json");
     for key in [
         "files",
         "events",
@@ -117,7 +118,10 @@ fn summary_json_has_the_documented_keys_and_reports_bad_lines() {
     // The sample holds one non-syslog line and one truncated JSON line on purpose.
     assert!(s["parse_errors"].as_u64().unwrap_or(0) >= 1, "{s}");
     let err = stderr(&o);
-    assert!(err.contains("workstation-winlogbeat.ndjson") && err.contains("line 9"), "diagnostic lacks file/line:\n{err}");
+    assert!(
+        err.contains("workstation-winlogbeat.ndjson") && err.contains("line 9"),
+        "diagnostic lacks file/line:\n{err}"
+    );
     let out = std::fs::read_to_string(dir.path().join("out.jsonl")).expect("output file");
     assert_eq!(out.lines().count() as u64, s["detections"].as_u64().unwrap_or(0));
 }
@@ -136,7 +140,10 @@ fn filters_narrow_the_detections() {
     assert!(count(&["--min-level", "critical"]) < all);
     assert_eq!(count(&["--tag", "T1003"]), 1, "only the LSASS dump is T1003");
     assert_eq!(count(&["--rule", "9f4c3e21-6b7d-4f0a-8e2c-5d1a0b3c7e03"]), 1);
-    assert_eq!(count(&["--from", "2025-03-11T09:00:00Z", "--to", "2025-03-11T09:15:00Z", "--rule", "Remote Desktop"]), 1);
+    assert_eq!(
+        count(&["--from", "2025-03-11T09:00:00Z", "--to", "2025-03-11T09:15:00Z", "--rule", "Remote Desktop"]),
+        1
+    );
     assert_eq!(count(&["--from", "2030-01-01"]), 0);
 }
 
@@ -145,7 +152,10 @@ fn exit_codes() {
     // Usage errors: 2.
     assert_eq!(wardwatch(&["hunt", "samples/logs"]).status.code(), Some(2), "missing --rules");
     assert_eq!(wardwatch(&["hunt", "--rules", "no/such/dir", "samples/logs"]).status.code(), Some(2));
-    assert_eq!(wardwatch(&["hunt", "--rules", "samples/rules", "samples/logs", "--from", "soon"]).status.code(), Some(2));
+    assert_eq!(
+        wardwatch(&["hunt", "--rules", "samples/rules", "samples/logs", "--from", "soon"]).status.code(),
+        Some(2)
+    );
     // Nothing readable at all: 1.
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("junk.bin"), [0u8, 159, 146, 150, 0, 1, 2]).expect("write");
@@ -165,7 +175,12 @@ fn broken_input_is_reported_and_the_hunt_carries_on() {
     let dir = tempfile::tempdir().expect("tempdir");
     // A gzip stream cut in half, after which a good file must still be read.
     let text: String = (0..3000)
-        .map(|i| format!("Mar 11 02:14:{:02} webmail01 sshd[{i}]: Failed password for root from 203.0.113.45 port 5 ssh2\n", i % 60))
+        .map(|i| {
+            format!(
+                "Mar 11 02:14:{:02} webmail01 sshd[{i}]: Failed password for root from 203.0.113.45 port 5 ssh2\n",
+                i % 60
+            )
+        })
         .collect();
     let mut gz = flate2_compress(text.as_bytes());
     gz.truncate(gz.len() / 2);
@@ -186,7 +201,8 @@ fn broken_input_is_reported_and_the_hunt_carries_on() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let err = stderr(&o);
     assert!(err.contains("auth.log.gz") && err.contains("reading stopped early"), "{err}");
-    let s: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&summary).expect("summary")).expect("json");
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&summary).expect("summary")).expect("json");
     assert!(s["events"].as_u64().unwrap_or(0) > 100, "events before the break are kept: {s}");
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("webmail-auth.log"), "the good file was read");
@@ -217,6 +233,9 @@ fn rules_check_lists_skipped_rules() {
     let o = wardwatch(&["rules", "check", dir.path().to_str().expect("utf8")]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = String::from_utf8_lossy(&o.stdout);
-    assert!(out.contains("bad.yml") && out.contains("11111111-2222-3333-4444-555555555555") && out.contains("frobnicate"), "{out}");
+    assert!(
+        out.contains("bad.yml") && out.contains("11111111-2222-3333-4444-555555555555") && out.contains("frobnicate"),
+        "{out}"
+    );
     assert!(stderr(&o).contains("1 loaded, 1 skipped"), "{}", stderr(&o));
 }

@@ -79,9 +79,7 @@ impl Value {
                 None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
             },
             serde_json::Value::String(s) => Value::Str(s.as_str().into()),
-            serde_json::Value::Array(items) => {
-                Value::List(items.iter().filter_map(Value::from_json_scalar).collect())
-            }
+            serde_json::Value::Array(items) => Value::List(items.iter().filter_map(Value::from_json_scalar).collect()),
             serde_json::Value::Object(_) => return None,
         })
     }
@@ -207,15 +205,26 @@ impl Serialize for Fields {
 pub enum Locator {
     None,
     /// Byte offset in the (decompressed) file.
-    Offset { offset: u64 },
+    Offset {
+        offset: u64,
+    },
     /// 1-based line number and the byte offset where the line starts.
-    Line { line: u64, offset: u64 },
+    Line {
+        line: u64,
+        offset: u64,
+    },
     /// EVTX event record id.
-    Record { record_id: u64 },
+    Record {
+        record_id: u64,
+    },
     /// EVTX chunk number (0-based), for problems with a whole chunk.
-    Chunk { chunk: u64 },
+    Chunk {
+        chunk: u64,
+    },
     /// Element index (0-based) in a JSON array.
-    Element { index: u64 },
+    Element {
+        index: u64,
+    },
 }
 
 impl fmt::Display for Locator {

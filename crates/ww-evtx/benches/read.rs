@@ -15,10 +15,7 @@ impl EventSink for Count {
 }
 
 fn corpus() -> Vec<(Arc<str>, Vec<u8>)> {
-    let root = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/corpora/evtx-dev"
-    ));
+    let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpora/evtx-dev"));
     let mut files = Vec::new();
     let mut stack = vec![root];
     while let Some(dir) = stack.pop() {

@@ -11,19 +11,11 @@ pub(crate) const CHUNK: u64 = 65536;
 /// The place an error names: a record, a chunk, a byte offset, or nothing.
 pub fn locator(e: &EvtxError) -> Locator {
     match e {
-        EvtxError::FailedToParseRecord { record_id, .. } => Locator::Record {
-            record_id: *record_id,
-        },
+        EvtxError::FailedToParseRecord { record_id, .. } => Locator::Record { record_id: *record_id },
         EvtxError::FailedToParseChunk { chunk_id, .. } => Locator::Chunk { chunk: *chunk_id },
-        EvtxError::FailedToReadRecordAt {
-            chunk: Some(c),
-            offset,
-            ..
-        } => Locator::Offset {
-            offset: FILE_HEADER
-                .saturating_add(c.saturating_mul(CHUNK))
-                .saturating_add(*offset),
-        },
+        EvtxError::FailedToReadRecordAt { chunk: Some(c), offset, .. } => {
+            Locator::Offset { offset: FILE_HEADER.saturating_add(c.saturating_mul(CHUNK)).saturating_add(*offset) }
+        }
         _ => Locator::None,
     }
 }
@@ -68,15 +60,7 @@ mod tests {
             offset: 512,
             source: Box::new(EvtxError::CalculationError("bad".into())),
         };
-        assert_eq!(
-            locator(&e),
-            Locator::Offset {
-                offset: 4096 + 2 * 65536 + 512
-            }
-        );
-        assert_eq!(
-            locator(&EvtxError::CalculationError("x".into())),
-            Locator::None
-        );
+        assert_eq!(locator(&e), Locator::Offset { offset: 4096 + 2 * 65536 + 512 });
+        assert_eq!(locator(&EvtxError::CalculationError("x".into())), Locator::None);
     }
 }

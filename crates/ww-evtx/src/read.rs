@@ -13,12 +13,7 @@ use crate::locate;
 /// Reads every record of the EVTX file held in `data` (chunks parsed on `threads` threads, `0`
 /// = as many as the machine has) and hands events and diagnostics to `sink`. Only the file's
 /// live records are read, as `evtx_dump` and Windows show them.
-pub fn read_evtx(
-    file: Arc<str>,
-    data: Vec<u8>,
-    threads: usize,
-    sink: &mut dyn EventSink,
-) -> ReadStats {
+pub fn read_evtx(file: Arc<str>, data: Vec<u8>, threads: usize, sink: &mut dyn EventSink) -> ReadStats {
     read_evtx_with(file, data, threads, false, sink)
 }
 
@@ -33,10 +28,7 @@ pub fn read_evtx_with(
     recover: bool,
     sink: &mut dyn EventSink,
 ) -> ReadStats {
-    let mut stats = ReadStats {
-        bytes: data.len() as u64,
-        ..ReadStats::default()
-    };
+    let mut stats = ReadStats { bytes: data.len() as u64, ..ReadStats::default() };
     let (data, cut_record) = pad_partial_chunk(&file, data, sink);
     let parser = match EvtxParser::from_buffer(data) {
         Ok(p) => p,
@@ -66,34 +58,29 @@ pub fn read_evtx_with(
     let mut live_ids = std::collections::HashSet::new();
     let mut carved = Vec::new();
     // The evtx crate has guards of its own, but hostile input must not take the hunt down.
-    let outcome =
-        catch_unwind(AssertUnwindSafe(|| {
-            for record in parser.records_json_value() {
-                match record {
-                    Ok(record) if record.recovered => carved.push(record),
-                    Ok(record) => {
-                        if cut_record == Some(record.event_record_id) {
-                            sink.diagnostic(Diagnostic::warning(
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        for record in parser.records_json_value() {
+            match record {
+                Ok(record) if record.recovered => carved.push(record),
+                Ok(record) => {
+                    if cut_record == Some(record.event_record_id) {
+                        sink.diagnostic(Diagnostic::warning(
                             file.clone(),
                             Locator::Record { record_id: record.event_record_id },
                             "record cut by the end of the file: values past the cut are missing",
                         ));
-                        }
-                        last_record = Some(record.event_record_id);
-                        live_ids.insert(record.event_record_id);
-                        emit(&file, sink, &mut stats, record);
                     }
-                    Err(e) => {
-                        stats.errors += 1;
-                        sink.diagnostic(Diagnostic::error(
-                            file.clone(),
-                            locate::locator(&e),
-                            locate::reason(&e),
-                        ));
-                    }
+                    last_record = Some(record.event_record_id);
+                    live_ids.insert(record.event_record_id);
+                    emit(&file, sink, &mut stats, record);
+                }
+                Err(e) => {
+                    stats.errors += 1;
+                    sink.diagnostic(Diagnostic::error(file.clone(), locate::locator(&e), locate::reason(&e)));
                 }
             }
-        }));
+        }
+    }));
     for record in carved {
         if !live_ids.contains(&record.event_record_id) {
             emit(&file, sink, &mut stats, record);
@@ -124,11 +111,7 @@ pub fn read_evtx_with(
 /// hold be read; the ones cut off become record diagnostics.
 /// Also returns the id of the record cut by the end of the data, if one is: its values past the
 /// cut render as empty, so the caller warns about it.
-fn pad_partial_chunk(
-    file: &Arc<str>,
-    mut data: Vec<u8>,
-    sink: &mut dyn EventSink,
-) -> (Vec<u8>, Option<u64>) {
+fn pad_partial_chunk(file: &Arc<str>, mut data: Vec<u8>, sink: &mut dyn EventSink) -> (Vec<u8>, Option<u64>) {
     let header = locate::FILE_HEADER as usize;
     let chunk = locate::CHUNK as usize;
     if data.len() <= header || !data.starts_with(b"ElfFile\0") {
@@ -140,9 +123,7 @@ fn pad_partial_chunk(
         cut = cut_record(&data[data.len() - partial..]);
         sink.diagnostic(Diagnostic::warning(
             file.clone(),
-            Locator::Offset {
-                offset: (data.len() - partial) as u64,
-            },
+            Locator::Offset { offset: (data.len() - partial) as u64 },
             format!(
                 "file ends inside a chunk ({partial} of {chunk} bytes; truncated copy?): \
                  reading the records it holds"
@@ -163,9 +144,7 @@ fn cut_record(chunk: &[u8]) -> Option<u64> {
             return None;
         }
         let size = u32::from_le_bytes([head[4], head[5], head[6], head[7]]) as usize;
-        let id = u64::from_le_bytes([
-            head[8], head[9], head[10], head[11], head[12], head[13], head[14], head[15],
-        ]);
+        let id = u64::from_le_bytes([head[8], head[9], head[10], head[11], head[12], head[13], head[14], head[15]]);
         if size < 24 {
             return None;
         }
@@ -182,9 +161,7 @@ fn emit(
     stats: &mut ReadStats,
     record: SerializedEvtxRecord<serde_json::Value>,
 ) {
-    let at = Locator::Record {
-        record_id: record.event_record_id,
-    };
+    let at = Locator::Record { record_id: record.event_record_id };
     let mut event = Event::new(SourceKind::Evtx, file.clone(), at);
     event.fields = Fields::with_capacity(40);
     let time = match winjson::flatten_evtx_json(&record.data, &mut event.fields) {

@@ -11,10 +11,7 @@ use ww_core::{Event, Locator, Severity, SourceKind, Value, VecSink};
 fn corpus_dir() -> PathBuf {
     match std::env::var_os("WW_CORPORA") {
         Some(root) => PathBuf::from(root).join("evtx-dev"),
-        None => PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/corpora/evtx-dev"
-        )),
+        None => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpora/evtx-dev")),
     }
 }
 
@@ -106,10 +103,7 @@ fn whole_corpus_reads_and_counts_match_the_evtx_crate() {
         ("Microsoft-Windows-PowerShell/Operational", 4104),
         ("Windows PowerShell", 800),
     ] {
-        assert!(
-            seen.contains(&(must.0.to_owned(), must.1)),
-            "corpus has no {must:?}"
-        );
+        assert!(seen.contains(&(must.0.to_owned(), must.1)), "corpus has no {must:?}");
     }
 }
 
@@ -118,18 +112,12 @@ fn check_known(e: &Event, id: i64) {
     let channel = e.fields.get_str("Channel").unwrap_or_default();
     let has = |names: &[&str]| {
         for n in names {
-            assert!(
-                field(e, n).is_some(),
-                "{channel} {id} lacks {n}: {:?}",
-                e.fields
-            );
+            assert!(field(e, n).is_some(), "{channel} {id} lacks {n}: {:?}", e.fields);
         }
     };
     has(&["Provider_Name", "Computer", "EventRecordID", "TimeCreated"]);
     match (channel, id) {
-        ("Microsoft-Windows-Sysmon/Operational", 1) => {
-            has(&["Image", "CommandLine", "ParentImage", "User", "Hashes"])
-        }
+        ("Microsoft-Windows-Sysmon/Operational", 1) => has(&["Image", "CommandLine", "ParentImage", "User", "Hashes"]),
         ("Security", 4624) => {
             has(&["TargetUserName", "LogonType", "IpAddress"]);
             assert!(field(e, "LogonType").and_then(Value::as_i64).is_some());
@@ -165,38 +153,16 @@ fn truncated_file_keeps_what_it_holds() {
     // Cut in the middle of the third chunk.
     let cut = 4096 + 2 * 65536 + 20_000;
     let (sink, stats) = read("w", data[..cut].to_vec(), 1);
-    assert!(
-        stats.events > 0 && stats.events < whole.events.len() as u64,
-        "{stats:?}"
-    );
+    assert!(stats.events > 0 && stats.events < whole.events.len() as u64, "{stats:?}");
     // Same records, same order; the one cut by the end is reported.
     let n = sink.events.len();
     for (i, (a, b)) in sink.events[..n - 1].iter().zip(&whole.events).enumerate() {
         assert_eq!(a, b, "record {i} differs");
     }
-    let cut_at = sink
-        .diagnostics
-        .iter()
-        .find(|d| d.reason.contains("record cut"))
-        .map(|d| d.at);
-    assert_eq!(
-        cut_at,
-        Some(sink.events[n - 1].origin.at),
-        "{:?}",
-        sink.diagnostics
-    );
-    let warn = sink
-        .diagnostics
-        .iter()
-        .find(|d| d.reason.contains("ends inside a chunk"));
-    assert_eq!(
-        warn.map(|d| d.at),
-        Some(Locator::Offset {
-            offset: 4096 + 2 * 65536
-        }),
-        "{:?}",
-        sink.diagnostics
-    );
+    let cut_at = sink.diagnostics.iter().find(|d| d.reason.contains("record cut")).map(|d| d.at);
+    assert_eq!(cut_at, Some(sink.events[n - 1].origin.at), "{:?}", sink.diagnostics);
+    let warn = sink.diagnostics.iter().find(|d| d.reason.contains("ends inside a chunk"));
+    assert_eq!(warn.map(|d| d.at), Some(Locator::Offset { offset: 4096 + 2 * 65536 }), "{:?}", sink.diagnostics);
     // More than the first two whole chunks: the partial chunk's records were read.
     let (two_chunks, _) = read("t2", data[..4096 + 2 * 65536].to_vec(), 1);
     assert!(sink.events.len() > two_chunks.events.len());
@@ -212,10 +178,7 @@ fn damaged_chunk_is_reported_and_the_others_read() {
     let (sink, stats) = read("c", data, 2);
     assert_eq!(stats.errors, 1, "{:?}", sink.diagnostics);
     let d = &sink.diagnostics[0];
-    assert_eq!(
-        (d.at, d.severity),
-        (Locator::Chunk { chunk: 1 }, Severity::Error)
-    );
+    assert_eq!((d.at, d.severity), (Locator::Chunk { chunk: 1 }, Severity::Error));
     assert!(d.reason.contains("chunk"), "{}", d.reason);
     assert!(stats.events > 0 && (stats.events as usize) < whole.events.len());
 }
@@ -224,16 +187,9 @@ fn damaged_chunk_is_reported_and_the_others_read() {
 fn not_an_evtx_file() {
     for (name, data) in [("empty", Vec::new()), ("text", b"hello world".repeat(1000))] {
         let (sink, stats) = read(name, data.clone(), 1);
-        assert_eq!(
-            (stats.events, stats.errors, stats.bytes),
-            (0, 1, data.len() as u64)
-        );
+        assert_eq!((stats.events, stats.errors, stats.bytes), (0, 1, data.len() as u64));
         assert_eq!(sink.diagnostics[0].at, Locator::Offset { offset: 0 });
-        assert!(
-            sink.diagnostics[0]
-                .reason
-                .contains("not a readable EVTX file")
-        );
+        assert!(sink.diagnostics[0].reason.contains("not a readable EVTX file"));
     }
     let Some(data) = sample() else { return };
     // A header and nothing else: no records, no panic.
@@ -248,10 +204,7 @@ fn carving_is_opt_in_and_marked() {
     let with = ww_evtx::read_evtx_with(Arc::from("r"), data.clone(), 1, true, &mut sink);
     let (_, without) = read("r", data, 1);
     assert!(with.events >= without.events);
-    let carved = sink
-        .events
-        .iter()
-        .filter(|e| field(e, "Recovered") == Some(&Value::Bool(true)));
+    let carved = sink.events.iter().filter(|e| field(e, "Recovered") == Some(&Value::Bool(true)));
     assert_eq!(carved.count() as u64, with.events - without.events);
 }
 

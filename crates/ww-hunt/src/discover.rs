@@ -28,7 +28,9 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<InputFile>, Vec<DiscoverError>) {
         match std::fs::metadata(root) {
             Ok(meta) if meta.is_file() => files.push(InputFile { path: root.clone(), size: meta.len() }),
             Ok(meta) if meta.is_dir() => walk_dir(root, &mut files, &mut errors),
-            Ok(_) => errors.push(DiscoverError { path: root.clone(), reason: "not a regular file or directory".into() }),
+            Ok(_) => {
+                errors.push(DiscoverError { path: root.clone(), reason: "not a regular file or directory".into() })
+            }
             Err(e) => errors.push(DiscoverError { path: root.clone(), reason: e.to_string() }),
         }
     }
@@ -44,10 +46,16 @@ fn walk_dir(root: &Path, files: &mut Vec<InputFile>, errors: &mut Vec<DiscoverEr
                 if ft.is_file() || (ft.is_symlink() && e.path().is_file()) {
                     match e.metadata() {
                         Ok(m) => {
-                            let size = if ft.is_symlink() { std::fs::metadata(e.path()).map(|m| m.len()).unwrap_or(0) } else { m.len() };
+                            let size = if ft.is_symlink() {
+                                std::fs::metadata(e.path()).map(|m| m.len()).unwrap_or(0)
+                            } else {
+                                m.len()
+                            };
                             files.push(InputFile { path: e.path().to_path_buf(), size });
                         }
-                        Err(err) => errors.push(DiscoverError { path: e.path().to_path_buf(), reason: err.to_string() }),
+                        Err(err) => {
+                            errors.push(DiscoverError { path: e.path().to_path_buf(), reason: err.to_string() })
+                        }
                     }
                 }
             }
@@ -71,7 +79,8 @@ mod tests {
         std::fs::write(dir.path().join("sub/a.log"), "yy").unwrap();
         std::fs::write(dir.path().join(".hidden"), "z").unwrap();
         let (files, errors) = discover(&[dir.path().to_path_buf(), dir.path().join("missing")]);
-        let names: Vec<_> = files.iter().map(|f| f.path.strip_prefix(dir.path()).unwrap().to_string_lossy().into_owned()).collect();
+        let names: Vec<_> =
+            files.iter().map(|f| f.path.strip_prefix(dir.path()).unwrap().to_string_lossy().into_owned()).collect();
         assert_eq!(names, ["b.log", "sub/a.log"]);
         assert_eq!(files[1].size, 2);
         assert_eq!(errors.len(), 1);

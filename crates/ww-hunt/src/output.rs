@@ -166,8 +166,19 @@ struct CsvWriter {
 }
 
 const CSV_HEADER: [&str; 13] = [
-    "time", "level", "rule_id", "rule_title", "status", "tags", "attack_ids", "host", "file", "location",
-    "matched", "event", "raw",
+    "time",
+    "level",
+    "rule_id",
+    "rule_title",
+    "status",
+    "tags",
+    "attack_ids",
+    "host",
+    "file",
+    "location",
+    "matched",
+    "event",
+    "raw",
 ];
 
 impl DetectionWriter for CsvWriter {

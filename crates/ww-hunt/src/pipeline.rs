@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender, bounded};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use ww_core::{Diagnostic, Event, EventSink, Locator, Severity};
-use ww_parse::sniff::Format;
 use ww_parse::lines::{LineOptions, MAX_LINE, read_lines_with};
+use ww_parse::sniff::Format;
 use ww_parse::syslog::SyslogContext;
 use ww_parse::{LineFormat, ReadStats};
 use ww_sigma::{Level, RuleIdx, RuleSet, Scratch};
@@ -18,9 +18,9 @@ use ww_sigma::{Level, RuleIdx, RuleSet, Scratch};
 use crate::discover::{InputFile, discover};
 use crate::open::{Limits, Opened, open, preview};
 use crate::output::{Detection, DetectionWriter, OutputFormat, writer};
+use crate::procstat;
 use crate::summary::{RuleCount, Summary};
 use crate::timefilter::TimeRange;
-use crate::procstat;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HuntError {
@@ -217,7 +217,11 @@ fn read_file(
         Err(e) => unreadable(&mut sink, Locator::None, format!("cannot read: {e}")),
         Ok((Opened::Unknown(head), gzip)) => {
             let what = if gzip { "gzip content" } else { "content" };
-            let mut o = unreadable(&mut sink, Locator::None, format!("{what} is not a supported log format ({})", preview(&head)));
+            let mut o = unreadable(
+                &mut sink,
+                Locator::None,
+                format!("{what} is not a supported log format ({})", preview(&head)),
+            );
             o.gzip = gzip;
             o
         }
@@ -317,8 +321,10 @@ pub fn hunt(rules: &RuleSet, opts: &HuntOptions, diag: Box<dyn Write + Send>) ->
     let progress = opts.progress.then(|| {
         let pb = ProgressBar::with_draw_target(Some(total_bytes), ProgressDrawTarget::stderr_with_hz(5));
         pb.set_style(
-            ProgressStyle::with_template("{spinner} [{elapsed_precise}] [{wide_bar}] {bytes}/{total_bytes} ({eta}) {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] [{wide_bar}] {bytes}/{total_bytes} ({eta}) {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         pb
     });
@@ -466,4 +472,3 @@ pub fn hunt(rules: &RuleSet, opts: &HuntOptions, diag: Box<dyn Write + Send>) ->
     summary.peak_rss_bytes = procstat::peak_rss_bytes();
     Ok(summary)
 }
-

@@ -44,7 +44,8 @@ mod tests {
 
     #[test]
     fn bounds_are_half_open_and_undated_events_fall_outside() {
-        let r = TimeRange { from: Some(parse_bound("2024-05-01").unwrap()), to: Some(parse_bound("2024-05-02").unwrap()) };
+        let r =
+            TimeRange { from: Some(parse_bound("2024-05-01").unwrap()), to: Some(parse_bound("2024-05-02").unwrap()) };
         assert!(r.contains(Some(&parse_bound("2024-05-01T00:00:00Z").unwrap())));
         assert!(r.contains(Some(&parse_bound("2024-05-01T23:59:59Z").unwrap())));
         assert!(!r.contains(Some(&parse_bound("2024-05-02T00:00:00Z").unwrap())));

@@ -8,9 +8,8 @@ use ww_mail::{Analyser, Config, Model, bayes, metrics::is_train};
 
 fn corpus() -> Option<Vec<(String, String, Vec<u8>)>> {
     // `WARDWATCH_CORPORA` overrides the conventional `../shared/corpora` beside the repository.
-    let base = std::env::var("WARDWATCH_CORPORA").unwrap_or_else(|_| {
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpora").to_string()
-    });
+    let base = std::env::var("WARDWATCH_CORPORA")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpora").to_string());
     let root = Path::new(&base).join("mail");
     let mut rdr = csv::Reader::from_path(root.join("labels.csv")).ok()?;
     let mut out = Vec::new();
@@ -38,27 +37,15 @@ fn bench(c: &mut Criterion) {
     }
     model.prune(2);
     let trained = Analyser::new(cfg, Some(model)).expect("analyser");
-    let test: Vec<&Vec<u8>> = msgs
-        .iter()
-        .filter(|m| !is_train(&m.0))
-        .map(|m| &m.2)
-        .collect();
+    let test: Vec<&Vec<u8>> = msgs.iter().filter(|m| !is_train(&m.0)).map(|m| &m.2).collect();
     let mut g = c.benchmark_group("mail");
     g.throughput(Throughput::Elements(test.len() as u64));
     g.sample_size(10);
     g.bench_function("analyse_test_split_rules", |b| {
-        b.iter(|| {
-            test.iter()
-                .map(|m| rules.analyse_bytes(m).score)
-                .sum::<f64>()
-        })
+        b.iter(|| test.iter().map(|m| rules.analyse_bytes(m).score).sum::<f64>())
     });
     g.bench_function("analyse_test_split_model", |b| {
-        b.iter(|| {
-            test.iter()
-                .map(|m| trained.analyse_bytes(m).score)
-                .sum::<f64>()
-        })
+        b.iter(|| test.iter().map(|m| trained.analyse_bytes(m).score).sum::<f64>())
     });
     g.finish();
 }

@@ -79,10 +79,7 @@ const TEXT_BUDGET: usize = 256 * 1024;
 
 impl Analyser {
     pub fn new(cfg: Config, model: Option<Model>) -> Result<Analyser, MailError> {
-        let lures = LureSet::new(&cfg.lures).map_err(|reason| MailError::Config {
-            file: "lures".into(),
-            reason,
-        })?;
+        let lures = LureSet::new(&cfg.lures).map_err(|reason| MailError::Config { file: "lures".into(), reason })?;
         Ok(Analyser { cfg, lures, model })
     }
 
@@ -148,11 +145,7 @@ impl Analyser {
         };
         let bad = p[1] + p[2];
         if bad > 0.5 {
-            let (id, pc) = if p[2] >= p[1] {
-                ("BAYES_PHISH", p[2])
-            } else {
-                ("BAYES_SPAM", p[1])
-            };
+            let (id, pc) = if p[2] >= p[1] { ("BAYES_PHISH", p[2]) } else { ("BAYES_SPAM", p[1]) };
             let w = self.cfg.reason(id).weight * scale(bad);
             r.add_weighted(
                 id,
@@ -161,11 +154,7 @@ impl Analyser {
             );
         } else if p[0] > 0.5 {
             let w = self.cfg.reason("BAYES_HAM").weight * scale(p[0]);
-            r.add_weighted(
-                "BAYES_HAM",
-                (w * 100.0).round() / 100.0,
-                format!("model p(ham)={:.4}", p[0]),
-            );
+            r.add_weighted("BAYES_HAM", (w * 100.0).round() / 100.0, format!("model p(ham)={:.4}", p[0]));
         }
     }
 
@@ -187,21 +176,13 @@ impl Analyser {
             if text.len() >= TEXT_BUDGET {
                 break;
             }
-            text.push_str(
-                &floor_char(&h.text, TEXT_BUDGET - text.len().min(TEXT_BUDGET)).to_lowercase(),
-            );
+            text.push_str(&floor_char(&h.text, TEXT_BUDGET - text.len().min(TEXT_BUDGET)).to_lowercase());
             text.push(' ');
         }
         let mut raw_urls: Vec<String> = Vec::new();
         let mut other = Vec::new();
         for h in &html {
-            for u in h
-                .links
-                .iter()
-                .map(|(u, _)| u)
-                .chain(h.other_urls.iter())
-                .chain(h.form_actions.iter())
-            {
+            for u in h.links.iter().map(|(u, _)| u).chain(h.other_urls.iter()).chain(h.form_actions.iter()) {
                 if raw_urls.len() >= lim.max_urls {
                     break;
                 }
@@ -216,11 +197,7 @@ impl Analyser {
             urls::find_in_text(floor_char(t, TEXT_BUDGET), lim.max_urls, &mut raw_urls);
         }
         for h in &html {
-            urls::find_in_text(
-                floor_char(&h.text, TEXT_BUDGET),
-                lim.max_urls,
-                &mut raw_urls,
-            );
+            urls::find_in_text(floor_char(&h.text, TEXT_BUDGET), lim.max_urls, &mut raw_urls);
         }
         let mut seen = FxHashSet::default();
         let parsed: Vec<urls::Url> = raw_urls
@@ -230,20 +207,8 @@ impl Analyser {
             .filter(|u| seen.insert(u.raw.clone()))
             .take(lim.max_urls)
             .collect();
-        let from_reg = mail
-            .from
-            .as_ref()
-            .map(|f| registrable(f.domain()))
-            .unwrap_or_default();
-        Ctx {
-            cfg: &self.cfg,
-            mail,
-            html,
-            text_lc: text,
-            urls: parsed,
-            other_links: other,
-            from_reg,
-        }
+        let from_reg = mail.from.as_ref().map(|f| registrable(f.domain())).unwrap_or_default();
+        Ctx { cfg: &self.cfg, mail, html, text_lc: text, urls: parsed, other_links: other, from_reg }
     }
 }
 
@@ -262,15 +227,7 @@ fn observables(ctx: &Ctx) -> Observables {
         reply_to: m.reply_to.iter().map(|r| r.address.clone()).collect(),
         return_path: m.return_path.clone(),
         subject: m.subject.clone(),
-        urls: ctx
-            .urls
-            .iter()
-            .take(100)
-            .map(|u| UrlObs {
-                url: u.raw.clone(),
-                domain: registrable(&u.host),
-            })
-            .collect(),
+        urls: ctx.urls.iter().take(100).map(|u| UrlObs { url: u.raw.clone(), domain: registrable(&u.host) }).collect(),
         attachments: m
             .attachments
             .iter()

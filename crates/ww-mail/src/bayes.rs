@@ -33,10 +33,7 @@ impl Model {
     pub const FORMAT: &'static str = "wardwatch-mail-bayes-1";
 
     pub fn new() -> Model {
-        Model {
-            format: Self::FORMAT.into(),
-            ..Default::default()
-        }
+        Model { format: Self::FORMAT.into(), ..Default::default() }
     }
 
     /// Count one document's distinct tokens for class index `c`.
@@ -59,15 +56,12 @@ impl Model {
         if total == 0 {
             return Posterior([1.0, 0.0, 0.0]);
         }
-        let mut lp: [f64; 3] =
-            std::array::from_fn(|c| ((self.docs[c] as f64 + 1.0) / (total as f64 + 3.0)).ln());
+        let mut lp: [f64; 3] = std::array::from_fn(|c| ((self.docs[c] as f64 + 1.0) / (total as f64 + 3.0)).ln());
         for t in tokens {
             let Some(counts) = self.tokens.get(t) else {
                 continue;
             };
-            let l: [f64; 3] = std::array::from_fn(|c| {
-                ((counts[c] as f64 + 0.5) / (self.docs[c] as f64 + 1.0)).ln()
-            });
+            let l: [f64; 3] = std::array::from_fn(|c| ((counts[c] as f64 + 0.5) / (self.docs[c] as f64 + 1.0)).ln());
             let m = l.iter().cloned().fold(f64::MIN, f64::max);
             for (acc, lc) in lp.iter_mut().zip(l) {
                 *acc += (lc - m).max(-4.0);
@@ -80,17 +74,12 @@ impl Model {
     }
 
     pub fn to_json(&self) -> Result<String, MailError> {
-        serde_json::to_string(self).map_err(|e| MailError::Model {
-            file: String::new(),
-            reason: e.to_string(),
-        })
+        serde_json::to_string(self).map_err(|e| MailError::Model { file: String::new(), reason: e.to_string() })
     }
 
     pub fn from_json(file: &str, text: &str) -> Result<Model, MailError> {
-        let m: Model = serde_json::from_str(text).map_err(|e| MailError::Model {
-            file: file.into(),
-            reason: e.to_string(),
-        })?;
+        let m: Model =
+            serde_json::from_str(text).map_err(|e| MailError::Model { file: file.into(), reason: e.to_string() })?;
         if m.format != Self::FORMAT {
             return Err(MailError::Model {
                 file: file.into(),
@@ -142,10 +131,7 @@ pub fn tokens(ctx: &Ctx) -> Vec<String> {
         out.push(format!("ct:{}", a.content_type));
     }
     // body text: skip the subject already at the front of text_lc
-    let body = ctx
-        .text_lc
-        .get(ctx.mail.subject.len().min(ctx.text_lc.len())..)
-        .unwrap_or(&ctx.text_lc);
+    let body = ctx.text_lc.get(ctx.mail.subject.len().min(ctx.text_lc.len())..).unwrap_or(&ctx.text_lc);
     push_words(&mut out, "", crate::parse::floor_char(body, 64 * 1024));
     out.sort_unstable();
     out.dedup();
@@ -178,9 +164,7 @@ mod tests {
         assert!(h.0[0] > 0.9, "{h:?}");
         let rt = Model::from_json("m", &m.to_json().unwrap()).unwrap();
         assert_eq!(rt.docs, m.docs);
-        assert!(
-            Model::from_json("m", "{\"format\":\"x\",\"docs\":[0,0,0],\"tokens\":{}}").is_err()
-        );
+        assert!(Model::from_json("m", "{\"format\":\"x\",\"docs\":[0,0,0],\"tokens\":{}}").is_err());
     }
 
     #[test]

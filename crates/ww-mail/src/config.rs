@@ -124,19 +124,15 @@ struct Overlay {
 impl Config {
     /// The embedded defaults.
     pub fn default_config() -> Result<Config, MailError> {
-        toml::from_str(DEFAULT_TOML).map_err(|e| MailError::Config {
-            file: "<embedded default.toml>".into(),
-            reason: e.to_string(),
-        })
+        toml::from_str(DEFAULT_TOML)
+            .map_err(|e| MailError::Config { file: "<embedded default.toml>".into(), reason: e.to_string() })
     }
 
     /// Defaults overlaid with an operator file's text (`file` names it in errors).
     pub fn with_overrides(file: &str, text: &str) -> Result<Config, MailError> {
         let mut cfg = Self::default_config()?;
-        let o: Overlay = toml::from_str(text).map_err(|e| MailError::Config {
-            file: file.into(),
-            reason: e.to_string(),
-        })?;
+        let o: Overlay =
+            toml::from_str(text).map_err(|e| MailError::Config { file: file.into(), reason: e.to_string() })?;
         if let Some(v) = o.version
             && v != 1
         {
@@ -145,11 +141,7 @@ impl Config {
                 reason: format!("unsupported config version {v} (expected 1)"),
             });
         }
-        let unknown: Vec<&String> = o
-            .reasons
-            .keys()
-            .filter(|k| !cfg.reasons.contains_key(*k))
-            .collect();
+        let unknown: Vec<&String> = o.reasons.keys().filter(|k| !cfg.reasons.contains_key(*k)).collect();
         if !unknown.is_empty() {
             return Err(MailError::Config {
                 file: file.into(),
@@ -181,10 +173,7 @@ impl Config {
 
     /// Weight and class of a reason id; unknown ids weigh nothing (they are still reported).
     pub fn reason(&self, id: &str) -> ReasonSpec {
-        self.reasons.get(id).copied().unwrap_or(ReasonSpec {
-            weight: 0.0,
-            class: ReasonClass::None,
-        })
+        self.reasons.get(id).copied().unwrap_or(ReasonSpec { weight: 0.0, class: ReasonClass::None })
     }
 }
 
@@ -202,25 +191,12 @@ mod tests {
 
     #[test]
     fn override_replaces_weight_and_rejects_unknown() {
-        let c = Config::with_overrides(
-            "t.toml",
-            "[reasons]\nURL_SHORTENER = { weight = 9.0, class = \"spam\" }\n",
-        )
-        .unwrap();
+        let c = Config::with_overrides("t.toml", "[reasons]\nURL_SHORTENER = { weight = 9.0, class = \"spam\" }\n")
+            .unwrap();
         assert_eq!(c.reason("URL_SHORTENER").weight, 9.0);
-        assert!(
-            Config::with_overrides(
-                "t.toml",
-                "[reasons]\nNOPE = { weight = 1.0, class = \"spam\" }"
-            )
-            .is_err()
-        );
+        assert!(Config::with_overrides("t.toml", "[reasons]\nNOPE = { weight = 1.0, class = \"spam\" }").is_err());
         assert!(Config::with_overrides("t.toml", "bogus = 1").is_err());
-        let p = Config::with_overrides(
-            "t.toml",
-            "[protected]\ndomains=[\"mycouncil.gov.uk\"]\nnames=[]",
-        )
-        .unwrap();
+        let p = Config::with_overrides("t.toml", "[protected]\ndomains=[\"mycouncil.gov.uk\"]\nnames=[]").unwrap();
         assert_eq!(p.protected.domains, vec!["mycouncil.gov.uk".to_string()]);
     }
 }

@@ -26,12 +26,8 @@ fn is_obfuscated_ipv4(h: &str) -> bool {
     (!h.is_empty()
         && h.len() <= 10
         && h.bytes().all(|b| b.is_ascii_digit())
-        && h.parse::<u64>()
-            .is_ok_and(|n| n > 16_777_216 && n <= u32::MAX as u64))
-        || (h.starts_with("0x")
-            && h.len() > 2
-            && h.len() <= 10
-            && h[2..].bytes().all(|b| b.is_ascii_hexdigit()))
+        && h.parse::<u64>().is_ok_and(|n| n > 16_777_216 && n <= u32::MAX as u64))
+        || (h.starts_with("0x") && h.len() > 2 && h.len() <= 10 && h[2..].bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// `(label, suffix)` of a registrable domain: `council.gov.uk` -> (`council`, `gov.uk`).
@@ -152,11 +148,7 @@ pub fn lookalike(cand: &str, prot: &str, strict: bool) -> Option<&'static str> {
         return Some("homoglyph");
     }
     if cl == pl {
-        return if allow_tld_swap && cs != ps {
-            Some("swapped TLD")
-        } else {
-            None
-        };
+        return if allow_tld_swap && cs != ps { Some("swapped TLD") } else { None };
     }
     if cs == ps || allow_tld_swap {
         let plen = pl.chars().count();
@@ -203,38 +195,14 @@ mod tests {
 
     #[test]
     fn lookalikes_positive() {
-        assert_eq!(
-            lookalike("council-gov.uk", "council.gov.uk", true),
-            Some("inserted words")
-        );
-        assert_eq!(
-            lookalike("council-secure.com", "council.gov.uk", true),
-            Some("inserted words")
-        );
-        assert_eq!(
-            lookalike("counci1.gov.uk", "council.gov.uk", true),
-            Some("homoglyph")
-        );
-        assert_eq!(
-            lookalike("cuoncil.gov.uk", "council.gov.uk", true),
-            Some("edit distance")
-        );
-        assert_eq!(
-            lookalike("council.com", "council.gov.uk", true),
-            Some("swapped TLD")
-        );
-        assert_eq!(
-            lookalike("pаypal.com", "paypal.com", false),
-            Some("homoglyph")
-        );
-        assert_eq!(
-            lookalike("paypa1.com", "paypal.com", false),
-            Some("homoglyph")
-        );
-        assert_eq!(
-            lookalike("rnicrosoft.com", "microsoft.com", false),
-            Some("homoglyph")
-        );
+        assert_eq!(lookalike("council-gov.uk", "council.gov.uk", true), Some("inserted words"));
+        assert_eq!(lookalike("council-secure.com", "council.gov.uk", true), Some("inserted words"));
+        assert_eq!(lookalike("counci1.gov.uk", "council.gov.uk", true), Some("homoglyph"));
+        assert_eq!(lookalike("cuoncil.gov.uk", "council.gov.uk", true), Some("edit distance"));
+        assert_eq!(lookalike("council.com", "council.gov.uk", true), Some("swapped TLD"));
+        assert_eq!(lookalike("pаypal.com", "paypal.com", false), Some("homoglyph"));
+        assert_eq!(lookalike("paypa1.com", "paypal.com", false), Some("homoglyph"));
+        assert_eq!(lookalike("rnicrosoft.com", "microsoft.com", false), Some("homoglyph"));
     }
 
     #[test]
@@ -248,10 +216,7 @@ mod tests {
 
     #[test]
     fn punycode_and_scripts() {
-        assert_eq!(
-            punycode_unicode("xn--pypal-4ve.com").as_deref(),
-            Some("pаypal.com")
-        );
+        assert_eq!(punycode_unicode("xn--pypal-4ve.com").as_deref(), Some("pаypal.com"));
         assert_eq!(punycode_unicode("example.com"), None);
         assert!(mixed_script("pаypal"));
         assert!(!mixed_script("paypal"));

@@ -10,10 +10,7 @@ pub enum MailError {
     #[error("model {file}: {reason}")]
     Model { file: String, reason: String },
     #[error("{path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    Io { path: String, source: std::io::Error },
     #[error("{path}: not an Outlook .msg file: {reason}")]
     Msg { path: String, reason: String },
 }

@@ -25,19 +25,13 @@ pub enum Kind {
 /// The type of some bytes by their content.
 pub fn sniff(data: &[u8]) -> Kind {
     let starts = |m: &[u8]| data.starts_with(m);
-    if starts(b"MZ")
-        || starts(b"\x7fELF")
-        || starts(&[0xCF, 0xFA, 0xED, 0xFE])
-        || starts(&[0xCA, 0xFE, 0xBA, 0xBE])
-    {
+    if starts(b"MZ") || starts(b"\x7fELF") || starts(&[0xCF, 0xFA, 0xED, 0xFE]) || starts(&[0xCA, 0xFE, 0xBA, 0xBE]) {
         return Kind::Executable;
     }
     if starts(&[0x4C, 0, 0, 0, 0x01, 0x14, 0x02, 0x00]) {
         return Kind::Lnk;
     }
-    if [0x8001usize, 0x8801, 0x9001]
-        .iter()
-        .any(|&o| data.get(o..o + 5) == Some(b"CD001"))
+    if [0x8001usize, 0x8801, 0x9001].iter().any(|&o| data.get(o..o + 5) == Some(b"CD001"))
         || starts(b"conectix")
         || starts(b"vhdxfile")
     {
@@ -61,11 +55,7 @@ pub fn sniff(data: &[u8]) -> Kind {
     if starts(b"%PDF") {
         return Kind::Pdf;
     }
-    if starts(b"\x89PNG")
-        || starts(b"GIF8")
-        || starts(&[0xFF, 0xD8, 0xFF])
-        || starts(b"BM") && data.len() > 14
-    {
+    if starts(b"\x89PNG") || starts(b"GIF8") || starts(&[0xFF, 0xD8, 0xFF]) || starts(b"BM") && data.len() > 14 {
         return Kind::Image;
     }
     let head = &data[..data.len().min(1024)];
@@ -136,11 +126,7 @@ pub fn zip_list(data: &[u8], limits: &Limits) -> ZipListing {
         }
     };
     if z.len() > limits.max_archive_entries {
-        out.limit = Some(format!(
-            "{} entries > limit {}",
-            z.len(),
-            limits.max_archive_entries
-        ));
+        out.limit = Some(format!("{} entries > limit {}", z.len(), limits.max_archive_entries));
     }
     let mut total: u64 = 0;
     for i in 0..z.len().min(limits.max_archive_entries) {
@@ -155,32 +141,16 @@ pub fn zip_list(data: &[u8], limits: &Limits) -> ZipListing {
         let encrypted = f.encrypted();
         let (size, csize) = (f.size(), f.compressed_size());
         drop(f);
-        let mut entry = Entry {
-            name,
-            encrypted,
-            head: Vec::new(),
-            body: Vec::new(),
-        };
+        let mut entry = Entry { name, encrypted, head: Vec::new(), body: Vec::new() };
         if !encrypted && size > 0 {
             if csize > 0 && size / csize.max(1) > limits.max_ratio {
-                out.limit = Some(format!(
-                    "{}: ratio {}:1 > limit {}",
-                    entry.name,
-                    size / csize.max(1),
-                    limits.max_ratio
-                ));
+                out.limit =
+                    Some(format!("{}: ratio {}:1 > limit {}", entry.name, size / csize.max(1), limits.max_ratio));
             } else if total + size.min(BODY_MAX) > limits.max_unpacked_bytes {
-                out.limit = Some(format!(
-                    "more than {} bytes to unpack",
-                    limits.max_unpacked_bytes
-                ));
+                out.limit = Some(format!("more than {} bytes to unpack", limits.max_unpacked_bytes));
             } else if let Ok(f) = z.by_index(i) {
                 // The declared size can lie: `take` bounds what we actually inflate.
-                let want = if size <= BODY_MAX {
-                    size.min(BODY_MAX)
-                } else {
-                    HEAD as u64
-                };
+                let want = if size <= BODY_MAX { size.min(BODY_MAX) } else { HEAD as u64 };
                 let mut buf = Vec::new();
                 let n = f.take(want).read_to_end(&mut buf).unwrap_or(0) as u64;
                 total += n;
@@ -200,9 +170,7 @@ pub fn zip_list(data: &[u8], limits: &Limits) -> ZipListing {
 /// File-name extension, lower-cased, without the dot.
 pub fn ext(name: &str) -> String {
     let n = name.trim().trim_end_matches(['.', ' ']);
-    n.rsplit_once('.')
-        .map(|(_, e)| e.to_ascii_lowercase())
-        .unwrap_or_default()
+    n.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default()
 }
 
 pub const EXEC_EXT: &[&str] = &[
@@ -243,12 +211,10 @@ pub const EXEC_EXT: &[&str] = &[
     "inf",
     "sct",
 ];
-pub const SCRIPT_EXT: &[&str] = &[
-    "js", "jse", "vbs", "vbe", "wsf", "wsh", "hta", "ps1", "psm1", "bat", "cmd", "sct", "reg",
-];
+pub const SCRIPT_EXT: &[&str] =
+    &["js", "jse", "vbs", "vbe", "wsf", "wsh", "hta", "ps1", "psm1", "bat", "cmd", "sct", "reg"];
 pub const DOC_EXT: &[&str] = &[
-    "pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "txt", "rtf", "jpg", "jpeg", "png", "gif",
-    "csv", "odt", "zip",
+    "pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "txt", "rtf", "jpg", "jpeg", "png", "gif", "csv", "odt", "zip",
 ];
 
 #[cfg(test)]
@@ -262,10 +228,7 @@ mod tests {
         assert_eq!(sniff(b"  <!DOCTYPE html><html>"), Kind::Html);
         assert_eq!(sniff(b"<?xml version='1.0'?><svg xmlns=''>"), Kind::Svg);
         assert_eq!(sniff(b"hello world"), Kind::Other);
-        assert_eq!(
-            sniff(&[0x4C, 0, 0, 0, 0x01, 0x14, 0x02, 0x00, 0, 0]),
-            Kind::Lnk
-        );
+        assert_eq!(sniff(&[0x4C, 0, 0, 0, 0x01, 0x14, 0x02, 0x00, 0, 0]), Kind::Lnk);
         assert_eq!(ext("Invoice.PDF.exe"), "exe");
         assert_eq!(ext("noext"), "");
     }

@@ -63,9 +63,7 @@ fn attributes(tag: &str) -> Vec<(String, String)> {
             if i < b.len() && (b[i] == b'"' || b[i] == b'\'') {
                 let q = b[i];
                 let vs = i + 1;
-                let ve = memchr::memchr(q, &b[vs..])
-                    .map(|p| vs + p)
-                    .unwrap_or(b.len());
+                let ve = memchr::memchr(q, &b[vs..]).map(|p| vs + p).unwrap_or(b.len());
                 value = tag.get(vs..ve).unwrap_or("").to_string();
                 i = ve + 1;
             } else {
@@ -82,10 +80,7 @@ fn attributes(tag: &str) -> Vec<(String, String)> {
 }
 
 fn attr<'a>(attrs: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    attrs
-        .iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, v)| v.as_str())
+    attrs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
 }
 
 /// Decode the handful of entities that matter for text and URLs.
@@ -110,13 +105,9 @@ pub fn decode_entities(s: &str) -> String {
                     "apos" => Some('\''),
                     "nbsp" => Some(' '),
                     _ if ent.starts_with("#x") || ent.starts_with("#X") => {
-                        u32::from_str_radix(&ent[2..], 16)
-                            .ok()
-                            .and_then(char::from_u32)
+                        u32::from_str_radix(&ent[2..], 16).ok().and_then(char::from_u32)
                     }
-                    _ if ent.starts_with('#') => {
-                        ent[1..].parse::<u32>().ok().and_then(char::from_u32)
-                    }
+                    _ if ent.starts_with('#') => ent[1..].parse::<u32>().ok().and_then(char::from_u32),
                     _ => None,
                 };
                 match rep {
@@ -155,27 +146,18 @@ pub fn scan(html: &str) -> HtmlInfo {
         };
         let lt = i + p;
         if lt > i {
-            push_text(
-                &mut info,
-                &mut in_link,
-                &html[i..lt],
-                hidden_depth.is_some(),
-            );
+            push_text(&mut info, &mut in_link, &html[i..lt], hidden_depth.is_some());
         }
         // comment
         if b[lt..].starts_with(b"<!--") {
             i = find(b, lt + 4, b"-->").map(|e| e + 3).unwrap_or(b.len());
             continue;
         }
-        let gt = memchr::memchr(b'>', &b[lt..])
-            .map(|e| lt + e)
-            .unwrap_or(b.len());
+        let gt = memchr::memchr(b'>', &b[lt..]).map(|e| lt + e).unwrap_or(b.len());
         let inner = html.get(lt + 1..gt).unwrap_or("");
         i = (gt + 1).min(b.len());
         let closing = inner.starts_with('/');
-        let name_end = inner
-            .find(|c: char| c.is_ascii_whitespace() || c == '/' || c == '>')
-            .unwrap_or(inner.len());
+        let name_end = inner.find(|c: char| c.is_ascii_whitespace() || c == '/' || c == '>').unwrap_or(inner.len());
         let name = if closing {
             inner[1..].trim().to_ascii_lowercase()
         } else {
@@ -198,11 +180,7 @@ pub fn scan(html: &str) -> HtmlInfo {
         }
         match name.as_str() {
             "script" | "style" => {
-                let close = if name == "script" {
-                    b"</script".as_slice()
-                } else {
-                    b"</style".as_slice()
-                };
+                let close = if name == "script" { b"</script".as_slice() } else { b"</style".as_slice() };
                 let end = find_ci(b, i, close).unwrap_or(b.len());
                 if name == "script" {
                     info.scripts += 1;
@@ -211,9 +189,7 @@ pub fn scan(html: &str) -> HtmlInfo {
                         info.other_urls.push(src.to_string());
                     }
                 }
-                i = memchr::memchr(b'>', &b[end.min(b.len())..])
-                    .map(|e| end + e + 1)
-                    .unwrap_or(b.len());
+                i = memchr::memchr(b'>', &b[end.min(b.len())..]).map(|e| end + e + 1).unwrap_or(b.len());
                 continue;
             }
             _ => {}
@@ -231,15 +207,11 @@ pub fn scan(html: &str) -> HtmlInfo {
             }
             "form" => {
                 let attrs = attributes(inner);
-                info.form_actions
-                    .push(attr(&attrs, "action").unwrap_or("").to_string());
+                info.form_actions.push(attr(&attrs, "action").unwrap_or("").to_string());
             }
             "input" => {
                 let attrs = attributes(inner);
-                match attr(&attrs, "type")
-                    .map(|t| t.to_ascii_lowercase())
-                    .as_deref()
-                {
+                match attr(&attrs, "type").map(|t| t.to_ascii_lowercase()).as_deref() {
                     Some("password") => info.password_inputs += 1,
                     Some("text") | Some("email") | None => info.text_inputs += 1,
                     _ => {}
@@ -271,9 +243,7 @@ pub fn scan(html: &str) -> HtmlInfo {
                     }
                 }
             }
-            "br" | "p" | "div" | "tr" | "td" | "li" | "table" | "h1" | "h2" | "h3" => {
-                info.text.push(' ')
-            }
+            "br" | "p" | "div" | "tr" | "td" | "li" | "table" | "h1" | "h2" | "h3" => info.text.push(' '),
             _ => {}
         }
         if hidden_depth.is_none() && memchr::memmem::find(inner.as_bytes(), b"style").is_some() {
@@ -341,14 +311,8 @@ mod tests {
         let i = scan(h);
         assert!(i.text.contains("Hello & welcome"));
         assert!(!i.text.contains("atob"));
-        assert_eq!(
-            i.links,
-            vec![("http://1.2.3.4/x".to_string(), "www.paypal.com".to_string())]
-        );
-        assert_eq!(
-            i.form_actions,
-            vec!["https://evil.example/post".to_string()]
-        );
+        assert_eq!(i.links, vec![("http://1.2.3.4/x".to_string(), "www.paypal.com".to_string())]);
+        assert_eq!(i.form_actions, vec!["https://evil.example/post".to_string()]);
         assert_eq!(i.password_inputs, 1);
         assert_eq!(i.scripts, 1);
         assert!(i.script_text.contains("atob"));

@@ -6,12 +6,7 @@ use serde::Serialize;
 use crate::reason::Verdict;
 
 pub const LABELS: [&str; 3] = ["ham", "spam", "phish"];
-pub const VERDICTS: [Verdict; 4] = [
-    Verdict::Clean,
-    Verdict::Spam,
-    Verdict::Phish,
-    Verdict::Malicious,
-];
+pub const VERDICTS: [Verdict; 4] = [Verdict::Clean, Verdict::Spam, Verdict::Phish, Verdict::Malicious];
 
 /// Which half of a labelled set a path belongs to: FNV-1a of the path as written in the CSV,
 /// even = train, odd = test. Stable on every machine and run.
@@ -67,11 +62,7 @@ impl Confusion {
         let pos = row(1) + row(2);
         let precision = div(tp, tp + fp);
         let recall = div(tp, pos);
-        let f1 = if precision + recall == 0.0 {
-            0.0
-        } else {
-            2.0 * precision * recall / (precision + recall)
-        };
+        let f1 = if precision + recall == 0.0 { 0.0 } else { 2.0 * precision * recall / (precision + recall) };
         Figures {
             messages: (0..3).map(row).sum(),
             precision,

@@ -12,10 +12,7 @@ pub struct Mailbox {
 impl Mailbox {
     /// The part after the last `@`, lower-cased (empty when there is none).
     pub fn domain(&self) -> &str {
-        self.address
-            .rsplit_once('@')
-            .map(|(_, d)| d.trim_end_matches('>'))
-            .unwrap_or("")
+        self.address.rsplit_once('@').map(|(_, d)| d.trim_end_matches('>')).unwrap_or("")
     }
 }
 
@@ -51,10 +48,7 @@ pub struct Mail {
 impl Mail {
     /// All values of a header, case-insensitive name.
     pub fn header_values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.headers
-            .iter()
-            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().filter(move |(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
     pub fn has_header(&self, name: &str) -> bool {

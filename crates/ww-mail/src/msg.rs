@@ -21,13 +21,8 @@ fn read_stream(cf: &mut Cf, path: &str, max: usize) -> Option<Vec<u8>> {
 }
 
 fn utf16(b: &[u8]) -> String {
-    let u: Vec<u16> = b
-        .chunks_exact(2)
-        .map(|c| u16::from_le_bytes([c[0], c[1]]))
-        .collect();
-    String::from_utf16_lossy(&u)
-        .trim_end_matches('\0')
-        .to_string()
+    let u: Vec<u16> = b.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
+    String::from_utf16_lossy(&u).trim_end_matches('\0').to_string()
 }
 
 /// A string property (`001F` Unicode or `001E` 8-bit) under `dir`.
@@ -35,11 +30,8 @@ fn prop_str(cf: &mut Cf, dir: &str, tag: &str, max: usize) -> Option<String> {
     if let Some(b) = read_stream(cf, &format!("{dir}/__substg1.0_{tag}001F"), max) {
         return Some(utf16(&b));
     }
-    read_stream(cf, &format!("{dir}/__substg1.0_{tag}001E"), max).map(|b| {
-        String::from_utf8_lossy(&b)
-            .trim_end_matches('\0')
-            .to_string()
-    })
+    read_stream(cf, &format!("{dir}/__substg1.0_{tag}001E"), max)
+        .map(|b| String::from_utf8_lossy(&b).trim_end_matches('\0').to_string())
 }
 
 fn prop_bin(cf: &mut Cf, dir: &str, tag: &str, max: usize) -> Option<Vec<u8>> {
@@ -53,19 +45,14 @@ pub fn is_ole(data: &[u8]) -> bool {
 
 /// Read a `.msg`. Errors only when the container itself is unreadable.
 pub fn parse_msg(path: &str, data: &[u8], limits: &Limits) -> Result<Mail, MailError> {
-    let mut cf = cfb::CompoundFile::open(Cursor::new(data)).map_err(|e| MailError::Msg {
-        path: path.into(),
-        reason: e.to_string(),
-    })?;
+    let mut cf = cfb::CompoundFile::open(Cursor::new(data))
+        .map_err(|e| MailError::Msg { path: path.into(), reason: e.to_string() })?;
     let max = limits.max_message_bytes;
     let headers = prop_str(&mut cf, "/", "007D", max).unwrap_or_default();
     let mut mail = if headers.trim().is_empty() {
         Mail::default()
     } else {
-        let mut h = headers
-            .replace("\r\n", "\n")
-            .trim_end()
-            .replace('\n', "\r\n");
+        let mut h = headers.replace("\r\n", "\n").trim_end().replace('\n', "\r\n");
         h.push_str("\r\n\r\n");
         let mut m = parse_rfc5322(h.as_bytes(), limits);
         m.text_bodies.clear();
@@ -73,8 +60,7 @@ pub fn parse_msg(path: &str, data: &[u8], limits: &Limits) -> Result<Mail, MailE
         m.attachments.clear();
         m
     };
-    mail.headers
-        .push(("X-Wardwatch-Source-Msg".into(), path.into()));
+    mail.headers.push(("X-Wardwatch-Source-Msg".into(), path.into()));
     if mail.subject.is_empty() {
         mail.subject = prop_str(&mut cf, "/", "0037", 64 * 1024).unwrap_or_default();
     }
@@ -82,13 +68,9 @@ pub fn parse_msg(path: &str, data: &[u8], limits: &Limits) -> Result<Mail, MailE
         let addr = prop_str(&mut cf, "/", "5D01", 1024)
             .or_else(|| prop_str(&mut cf, "/", "0C1F", 1024))
             .or_else(|| prop_str(&mut cf, "/", "0065", 1024));
-        let name =
-            prop_str(&mut cf, "/", "0C1A", 1024).or_else(|| prop_str(&mut cf, "/", "0042", 1024));
+        let name = prop_str(&mut cf, "/", "0C1A", 1024).or_else(|| prop_str(&mut cf, "/", "0042", 1024));
         if let Some(a) = addr {
-            mail.from = Some(Mailbox {
-                name: name.filter(|n| !n.is_empty()),
-                address: a.trim().to_ascii_lowercase(),
-            });
+            mail.from = Some(Mailbox { name: name.filter(|n| !n.is_empty()), address: a.trim().to_ascii_lowercase() });
         }
     }
     if let Some(t) = prop_str(&mut cf, "/", "1000", max) {
@@ -107,14 +89,16 @@ pub fn parse_msg(path: &str, data: &[u8], limits: &Limits) -> Result<Mail, MailE
         .take(limits.max_parts)
         .collect();
     for d in dirs {
-        let name =
-            prop_str(&mut cf, &d, "3707", 1024).or_else(|| prop_str(&mut cf, &d, "3704", 1024));
+        let name = prop_str(&mut cf, &d, "3707", 1024).or_else(|| prop_str(&mut cf, &d, "3704", 1024));
         let ctype = prop_str(&mut cf, &d, "370E", 256)
             .unwrap_or_else(|| "application/octet-stream".into())
             .to_ascii_lowercase();
         match prop_bin(&mut cf, &d, "3701", limits.max_attachment_bytes) {
             Some(data) => mail.attachments.push(Attachment { name, content_type: ctype, data }),
-            None => mail.problems.push(("UNPARSEABLE_PART", format!("{d}: attachment without readable data (embedded message or OLE object not read)"))),
+            None => mail.problems.push((
+                "UNPARSEABLE_PART",
+                format!("{d}: attachment without readable data (embedded message or OLE object not read)"),
+            )),
         }
     }
     mail.date_valid = mail.date.is_some() && mail.date_valid;
@@ -133,24 +117,16 @@ pub fn build_msg(
     use std::io::Write;
     let mut cf = cfb::CompoundFile::create(Cursor::new(Vec::new()))?;
     let enc = |s: &str| -> Vec<u8> { s.encode_utf16().flat_map(|u| u.to_le_bytes()).collect() };
-    for (tag, val) in [
-        ("0037", subject),
-        ("0C1F", sender),
-        ("1000", body),
-        ("007D", headers),
-    ] {
+    for (tag, val) in [("0037", subject), ("0C1F", sender), ("1000", body), ("007D", headers)] {
         if !val.is_empty() {
-            cf.create_stream(format!("/__substg1.0_{tag}001F"))?
-                .write_all(&enc(val))?;
+            cf.create_stream(format!("/__substg1.0_{tag}001F"))?.write_all(&enc(val))?;
         }
     }
     for (i, (name, data)) in attachments.iter().enumerate() {
         let d = format!("/__attach_version1.0_#{i:08X}");
         cf.create_storage(&d)?;
-        cf.create_stream(format!("{d}/__substg1.0_3707001F"))?
-            .write_all(&enc(name))?;
-        cf.create_stream(format!("{d}/__substg1.0_37010102"))?
-            .write_all(data)?;
+        cf.create_stream(format!("{d}/__substg1.0_3707001F"))?.write_all(&enc(name))?;
+        cf.create_stream(format!("{d}/__substg1.0_37010102"))?.write_all(data)?;
     }
     cf.flush()?;
     Ok(cf.into_inner().into_inner())

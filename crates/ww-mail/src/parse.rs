@@ -30,58 +30,35 @@ pub fn parse_rfc5322(bytes: &[u8], limits: &Limits) -> Mail {
     }
     let parser = MessageParser::default();
     let Some(msg) = parser.parse(input) else {
-        mail.problems.push((
-            "UNPARSEABLE_MESSAGE",
-            "no RFC 5322 header block found".into(),
-        ));
+        mail.problems.push(("UNPARSEABLE_MESSAGE", "no RFC 5322 header block found".into()));
         return mail;
     };
     if msg.headers().is_empty() {
-        mail.problems
-            .push(("UNPARSEABLE_MESSAGE", "no headers".into()));
+        mail.problems.push(("UNPARSEABLE_MESSAGE", "no headers".into()));
     }
     for (name, value) in msg.headers_raw() {
         mail.headers.push((name.to_string(), unfold(value)));
     }
     mail.from = msg.from().and_then(|a| a.first()).and_then(to_mailbox);
-    mail.reply_to = msg
-        .reply_to()
-        .map(|a| a.iter().filter_map(to_mailbox).collect())
-        .unwrap_or_default();
-    mail.return_path = msg
-        .return_address()
-        .map(|s| s.trim().trim_matches(['<', '>']).to_ascii_lowercase());
+    mail.reply_to = msg.reply_to().map(|a| a.iter().filter_map(to_mailbox).collect()).unwrap_or_default();
+    mail.return_path = msg.return_address().map(|s| s.trim().trim_matches(['<', '>']).to_ascii_lowercase());
     mail.subject = msg.subject().unwrap_or("").to_string();
     mail.message_id = msg.header_raw("Message-ID").map(|s| s.trim().to_string());
     mail.date = msg.header_raw("Date").map(|s| s.trim().to_string());
     mail.date_valid = msg.date().is_some();
 
     if msg.parts.len() > limits.max_parts {
-        mail.problems.push((
-            "TOO_MANY_PARTS",
-            format!(
-                "{} MIME parts > limit {}",
-                msg.parts.len(),
-                limits.max_parts
-            ),
-        ));
+        mail.problems.push(("TOO_MANY_PARTS", format!("{} MIME parts > limit {}", msg.parts.len(), limits.max_parts)));
     }
     let mut html_budget = limits.max_html_bytes;
     for (i, part) in msg.parts.iter().enumerate().take(limits.max_parts) {
         if part.is_encoding_problem {
-            let ct = part
-                .content_type()
-                .map(|c| format!("{}/{}", c.ctype(), c.subtype().unwrap_or("")))
-                .unwrap_or_default();
-            mail.problems.push((
-                "UNPARSEABLE_PART",
-                format!("part {i} {ct}: bad transfer encoding or charset"),
-            ));
+            let ct =
+                part.content_type().map(|c| format!("{}/{}", c.ctype(), c.subtype().unwrap_or(""))).unwrap_or_default();
+            mail.problems.push(("UNPARSEABLE_PART", format!("part {i} {ct}: bad transfer encoding or charset")));
         }
         let is_attachment = part.attachment_name().is_some()
-            || part
-                .content_disposition()
-                .is_some_and(|d| d.ctype().eq_ignore_ascii_case("attachment"));
+            || part.content_disposition().is_some_and(|d| d.ctype().eq_ignore_ascii_case("attachment"));
         match &part.body {
             PartType::Text(t) if !is_attachment => mail.text_bodies.push(t.to_string()),
             PartType::Html(h) if !is_attachment => {
@@ -97,15 +74,10 @@ pub fn parse_rfc5322(bytes: &[u8], limits: &Limits) -> Mail {
                 let data = part.contents();
                 let ct = part
                     .content_type()
-                    .map(|c| {
-                        format!("{}/{}", c.ctype(), c.subtype().unwrap_or("")).to_ascii_lowercase()
-                    })
+                    .map(|c| format!("{}/{}", c.ctype(), c.subtype().unwrap_or("")).to_ascii_lowercase())
                     .unwrap_or_else(|| "application/octet-stream".into());
-                let mut att = Attachment {
-                    name: part.attachment_name().map(str::to_string),
-                    content_type: ct,
-                    data: Vec::new(),
-                };
+                let mut att =
+                    Attachment { name: part.attachment_name().map(str::to_string), content_type: ct, data: Vec::new() };
                 if data.len() > limits.max_attachment_bytes {
                     mail.problems.push((
                         "UNPARSEABLE_PART",
@@ -124,17 +96,13 @@ pub fn parse_rfc5322(bytes: &[u8], limits: &Limits) -> Mail {
             }
         }
     }
-    if mail.text_bodies.is_empty()
-        && mail.html_bodies.is_empty()
-        && mail.attachments.is_empty()
-        && msg.parts.len() <= 1
+    if mail.text_bodies.is_empty() && mail.html_bodies.is_empty() && mail.attachments.is_empty() && msg.parts.len() <= 1
     {
         // mail-parser puts a body it cannot classify nowhere; keep the raw text so nothing is dropped.
         if let Some(root) = msg.parts.first()
             && let PartType::Binary(b) | PartType::InlineBinary(b) = &root.body
         {
-            mail.text_bodies
-                .push(String::from_utf8_lossy(b).into_owned());
+            mail.text_bodies.push(String::from_utf8_lossy(b).into_owned());
         }
     }
     mail
@@ -142,10 +110,7 @@ pub fn parse_rfc5322(bytes: &[u8], limits: &Limits) -> Mail {
 
 fn to_mailbox(a: &mail_parser::Addr<'_>) -> Option<Mailbox> {
     let address = a.address()?.trim().to_ascii_lowercase();
-    let name = a
-        .name()
-        .map(|n| n.trim().to_string())
-        .filter(|n| !n.is_empty());
+    let name = a.name().map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
     Some(Mailbox { name, address })
 }
 

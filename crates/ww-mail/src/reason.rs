@@ -44,10 +44,7 @@ const MAX_EVIDENCE_PER_ID: usize = 3;
 
 impl<'c> Reasons<'c> {
     pub fn new(cfg: &'c Config) -> Self {
-        Reasons {
-            cfg,
-            list: Vec::new(),
-        }
+        Reasons { cfg, list: Vec::new() }
     }
 
     /// Add a reason; repeated ids merge their evidence (up to three items) and score once.
@@ -63,23 +60,13 @@ impl<'c> Reasons<'c> {
             return;
         }
         let spec = self.cfg.reason(id);
-        self.list.push(Reason {
-            id: id.to_string(),
-            weight: spec.weight,
-            class: spec.class,
-            evidence,
-        });
+        self.list.push(Reason { id: id.to_string(), weight: spec.weight, class: spec.class, evidence });
     }
 
     /// Add with an explicit weight (used by the model, whose weight scales with confidence).
     pub fn add_weighted(&mut self, id: &str, weight: f64, evidence: impl Into<String>) {
         let spec = self.cfg.reason(id);
-        self.list.push(Reason {
-            id: id.to_string(),
-            weight,
-            class: spec.class,
-            evidence: evidence.into(),
-        });
+        self.list.push(Reason { id: id.to_string(), weight, class: spec.class, evidence: evidence.into() });
     }
 }
 
@@ -89,29 +76,14 @@ pub fn decide(cfg: &Config, reasons: &[Reason]) -> (f64, Verdict) {
     if score < cfg.thresholds.flag || !reasons.iter().any(|r| r.weight > 0.0) {
         return (score, Verdict::Clean);
     }
-    let mal = reasons
-        .iter()
-        .any(|r| r.class == ReasonClass::Malicious && r.weight >= cfg.thresholds.malicious);
+    let mal = reasons.iter().any(|r| r.class == ReasonClass::Malicious && r.weight >= cfg.thresholds.malicious);
     if mal {
         return (score, Verdict::Malicious);
     }
-    let sum = |c: ReasonClass| {
-        reasons
-            .iter()
-            .filter(|r| r.class == c && r.weight > 0.0)
-            .map(|r| r.weight)
-            .sum::<f64>()
-    };
+    let sum = |c: ReasonClass| reasons.iter().filter(|r| r.class == c && r.weight > 0.0).map(|r| r.weight).sum::<f64>();
     let phish = sum(ReasonClass::Phish) + sum(ReasonClass::Malicious);
     let spam = sum(ReasonClass::Spam);
-    (
-        score,
-        if phish >= spam {
-            Verdict::Phish
-        } else {
-            Verdict::Spam
-        },
-    )
+    (score, if phish >= spam { Verdict::Phish } else { Verdict::Spam })
 }
 
 #[cfg(test)]

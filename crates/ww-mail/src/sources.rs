@@ -28,9 +28,7 @@ pub fn read_inputs(paths: &[impl AsRef<Path>], limits: &Limits, f: &mut dyn FnMu
     for p in paths {
         let p = p.as_ref();
         if p.is_dir() {
-            let walker = walkdir::WalkDir::new(p)
-                .sort_by_file_name()
-                .follow_links(false);
+            let walker = walkdir::WalkDir::new(p).sort_by_file_name().follow_links(false);
             for e in walker {
                 match e {
                     Ok(e) if e.file_type().is_file() => {
@@ -67,11 +65,7 @@ pub fn read_file(path: &Path, limits: &Limits, f: &mut dyn FnMut(Input)) {
             return;
         }
         Err(e) => {
-            f(Input::Problem(Diagnostic::error(
-                file,
-                Locator::None,
-                e.to_string(),
-            )));
+            f(Input::Problem(Diagnostic::error(file, Locator::None, e.to_string())));
             return;
         }
         _ => {}
@@ -79,25 +73,14 @@ pub fn read_file(path: &Path, limits: &Limits, f: &mut dyn FnMut(Input)) {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) => {
-            f(Input::Problem(Diagnostic::error(
-                file,
-                Locator::None,
-                e.to_string(),
-            )));
+            f(Input::Problem(Diagnostic::error(file, Locator::None, e.to_string())));
             return;
         }
     };
     if crate::msg::is_ole(&bytes) {
         match crate::msg::parse_msg(&name, &bytes, limits) {
-            Ok(mail) => f(Input::Msg {
-                origin: name,
-                mail: Box::new(mail),
-            }),
-            Err(e) => f(Input::Problem(Diagnostic::error(
-                file,
-                Locator::Offset { offset: 0 },
-                e.to_string(),
-            ))),
+            Ok(mail) => f(Input::Msg { origin: name, mail: Box::new(mail) }),
+            Err(e) => f(Input::Problem(Diagnostic::error(file, Locator::Offset { offset: 0 }, e.to_string()))),
         }
         return;
     }
@@ -105,22 +88,12 @@ pub fn read_file(path: &Path, limits: &Limits, f: &mut dyn FnMut(Input)) {
         let parts = split_mbox(&bytes);
         let many = parts.len() > 1;
         for (i, (off, m)) in parts.into_iter().enumerate() {
-            let origin = if many {
-                format!("{name}#{}@{off}", i + 1)
-            } else {
-                name.clone()
-            };
-            f(Input::Rfc5322 {
-                origin,
-                bytes: m.to_vec(),
-            });
+            let origin = if many { format!("{name}#{}@{off}", i + 1) } else { name.clone() };
+            f(Input::Rfc5322 { origin, bytes: m.to_vec() });
         }
         return;
     }
-    f(Input::Rfc5322 {
-        origin: name,
-        bytes,
-    });
+    f(Input::Rfc5322 { origin: name, bytes });
 }
 
 /// Split an mbox at `From ` lines that start the file or follow a blank line. Returns each

@@ -37,30 +37,15 @@ pub fn parse(raw: &str) -> Option<Url> {
         None => (None, authority),
     };
     let host = if hostport.starts_with('[') {
-        hostport
-            .split(']')
-            .next()
-            .unwrap_or("")
-            .trim_start_matches('[')
-            .to_string()
+        hostport.split(']').next().unwrap_or("").trim_start_matches('[').to_string()
     } else {
         hostport.split(':').next().unwrap_or("").to_string()
     };
     let host = host.trim_end_matches('.').to_ascii_lowercase();
-    if host.is_empty()
-        || !host
-            .chars()
-            .all(|c| c.is_alphanumeric() || c == '.' || c == '-' || c == '_' || c == ':')
-    {
+    if host.is_empty() || !host.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-' || c == '_' || c == ':') {
         return None;
     }
-    Some(Url {
-        raw: t.to_string(),
-        host,
-        userinfo,
-        rest,
-        scheme: scheme.into(),
-    })
+    Some(Url { raw: t.to_string(), host, userinfo, rest, scheme: scheme.into() })
 }
 
 /// Every `http(s)://` / `www.` URL in free text, up to `max`.
@@ -109,22 +94,14 @@ fn url_end(b: &[u8], from: usize) -> usize {
     while e < b.len() {
         let c = b[e];
         if c.is_ascii_whitespace()
-            || matches!(
-                c,
-                b'<' | b'>' | b'"' | b'\'' | b'`' | b'{' | b'}' | b'|' | b'^'
-            )
+            || matches!(c, b'<' | b'>' | b'"' | b'\'' | b'`' | b'{' | b'}' | b'|' | b'^')
             || c >= 0x80
         {
             break;
         }
         e += 1;
     }
-    while e > from
-        && matches!(
-            b[e - 1],
-            b'.' | b',' | b')' | b';' | b':' | b'!' | b'?' | b']'
-        )
-    {
+    while e > from && matches!(b[e - 1], b'.' | b',' | b')' | b';' | b':' | b'!' | b'?' | b']') {
         e -= 1;
     }
     e
@@ -141,15 +118,11 @@ pub fn host_in_text(text: &str) -> Option<String> {
     }
     // bare domain: letters, digits, dots, hyphens with at least one dot and an alphabetic TLD
     let t = t.trim_end_matches('/');
-    if t.contains('.')
-        && t.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
-    {
+    if t.contains('.') && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-') {
         let tld = t.rsplit('.').next().unwrap_or("");
         if tld.len() >= 2
             && tld.chars().all(|c| c.is_ascii_alphabetic())
-            && psl::suffix_str(&t.to_ascii_lowercase())
-                .is_some_and(|s| s.contains('.') || known_tld(s))
+            && psl::suffix_str(&t.to_ascii_lowercase()).is_some_and(|s| s.contains('.') || known_tld(s))
         {
             return Some(t.to_ascii_lowercase());
         }
@@ -201,15 +174,8 @@ mod tests {
     #[test]
     fn find_urls_in_text() {
         let mut v = Vec::new();
-        find_in_text(
-            "see https://a.example/x, and www.b.example. Also ftp://c and http://d.example)",
-            10,
-            &mut v,
-        );
-        assert_eq!(
-            v,
-            vec!["https://a.example/x", "http://d.example", "www.b.example"]
-        );
+        find_in_text("see https://a.example/x, and www.b.example. Also ftp://c and http://d.example)", 10, &mut v);
+        assert_eq!(v, vec!["https://a.example/x", "http://d.example", "www.b.example"]);
         let mut none = Vec::new();
         find_in_text("no links here", 10, &mut none);
         assert!(none.is_empty());
@@ -217,10 +183,7 @@ mod tests {
 
     #[test]
     fn link_text_hosts() {
-        assert_eq!(
-            host_in_text("www.paypal.com").as_deref(),
-            Some("www.paypal.com")
-        );
+        assert_eq!(host_in_text("www.paypal.com").as_deref(), Some("www.paypal.com"));
         assert_eq!(host_in_text("paypal.com").as_deref(), Some("paypal.com"));
         assert_eq!(host_in_text("Click here"), None);
         assert_eq!(host_in_text("index.html"), None);

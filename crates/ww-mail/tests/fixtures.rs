@@ -29,27 +29,12 @@ fn ids(r: &Report) -> Vec<&str> {
 fn lookalike_council_sender_is_phish() {
     let r = analyse("lookalike_sender.eml");
     assert_eq!(r.verdict, Verdict::Phish, "{:?}", r.reasons);
-    let l = r
-        .reasons
-        .iter()
-        .find(|x| x.id == "LOOKALIKE_SENDER")
-        .unwrap();
-    assert_eq!(
-        l.evidence,
-        "council-gov.uk ~ council.gov.uk (inserted words)"
-    );
-    for id in [
-        "AUTH_DMARC_FAIL",
-        "LURE_PASSWORD",
-        "URL_TEXT_MISMATCH",
-        "LOOKALIKE_URL",
-    ] {
+    let l = r.reasons.iter().find(|x| x.id == "LOOKALIKE_SENDER").unwrap();
+    assert_eq!(l.evidence, "council-gov.uk ~ council.gov.uk (inserted words)");
+    for id in ["AUTH_DMARC_FAIL", "LURE_PASSWORD", "URL_TEXT_MISMATCH", "LOOKALIKE_URL"] {
         assert!(ids(&r).contains(&id), "{id} missing: {:?}", ids(&r));
     }
-    assert_eq!(
-        r.observables.sender.as_deref(),
-        Some("payroll@council-gov.uk")
-    );
+    assert_eq!(r.observables.sender.as_deref(), Some("payroll@council-gov.uk"));
     assert_eq!(r.observables.received_ips, vec!["203.0.113.45"]);
 }
 
@@ -57,11 +42,7 @@ fn lookalike_council_sender_is_phish() {
 fn html_smuggling_attachment_is_malicious() {
     let r = analyse("html_smuggling.eml");
     assert_eq!(r.verdict, Verdict::Malicious, "{:?}", r.reasons);
-    for id in [
-        "ATTACHMENT_HTML",
-        "ATTACHMENT_HTML_SMUGGLING",
-        "ATTACHMENT_HTML_FORM",
-    ] {
+    for id in ["ATTACHMENT_HTML", "ATTACHMENT_HTML_SMUGGLING", "ATTACHMENT_HTML_FORM"] {
         assert!(ids(&r).contains(&id), "{id} missing: {:?}", ids(&r));
     }
     let a = &r.observables.attachments[0];
@@ -111,14 +92,10 @@ fn malformed_mime_gets_reason_not_panic() {
 fn mbox_and_maildir_are_read() {
     let cfg = Config::default_config().unwrap();
     let mut origins = Vec::new();
-    ww_mail::read_inputs(
-        &[dir().join("sample.mbox"), dir().join("maildir")],
-        &cfg.limits,
-        &mut |i| match i {
-            Input::Rfc5322 { origin, .. } => origins.push(origin),
-            other => panic!("unexpected {other:?}"),
-        },
-    );
+    ww_mail::read_inputs(&[dir().join("sample.mbox"), dir().join("maildir")], &cfg.limits, &mut |i| match i {
+        Input::Rfc5322 { origin, .. } => origins.push(origin),
+        other => panic!("unexpected {other:?}"),
+    });
     assert_eq!(origins.len(), 4, "{origins:?}");
     assert!(origins[0].contains("sample.mbox#1@0"));
     assert!(origins[1].contains("sample.mbox#2@"));
@@ -126,8 +103,7 @@ fn mbox_and_maildir_are_read() {
 
 fn zip_bytes(files: &[(&str, &[u8])], password_flag: bool) -> Vec<u8> {
     let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let opt = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
+    let opt = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
     for (n, d) in files {
         w.start_file(*n, opt).unwrap();
         w.write_all(d).unwrap();
@@ -167,21 +143,9 @@ fn macro_docm_built_at_test_time() {
         false,
     );
     let r = analyser().analyse_bytes(&mail_with_attachment("invoice.docm", &docm));
-    assert!(
-        r.reasons
-            .iter()
-            .any(|x| x.id == "ATTACHMENT_MACRO" && x.evidence == "invoice.docm"),
-        "{:?}",
-        r.reasons
-    );
+    assert!(r.reasons.iter().any(|x| x.id == "ATTACHMENT_MACRO" && x.evidence == "invoice.docm"), "{:?}", r.reasons);
     assert_eq!(r.verdict, Verdict::Malicious);
-    let docx = zip_bytes(
-        &[
-            ("[Content_Types].xml", b"<Types/>"),
-            ("word/document.xml", b"<w/>"),
-        ],
-        false,
-    );
+    let docx = zip_bytes(&[("[Content_Types].xml", b"<Types/>"), ("word/document.xml", b"<w/>")], false);
     let r = analyser().analyse_bytes(&mail_with_attachment("report.docx", &docx));
     assert!(!ids(&r).contains(&"ATTACHMENT_MACRO"), "{:?}", r.reasons);
     assert_eq!(r.verdict, Verdict::Clean);
@@ -192,10 +156,7 @@ fn ole_document_with_vba_storage() {
     let mut cf = cfb::CompoundFile::create(std::io::Cursor::new(Vec::new())).unwrap();
     cf.create_storage("/Macros").unwrap();
     cf.create_storage("/Macros/VBA").unwrap();
-    cf.create_stream("/WordDocument")
-        .unwrap()
-        .write_all(b"doc")
-        .unwrap();
+    cf.create_stream("/WordDocument").unwrap().write_all(b"doc").unwrap();
     cf.flush().unwrap();
     let doc = cf.into_inner().into_inner();
     let r = analyser().analyse_bytes(&mail_with_attachment("minutes.doc", &doc));
@@ -207,34 +168,18 @@ fn archives_executables_and_double_extensions() {
     let exe = b"MZ\x90\x00\x03\x00\x00\x00this program";
     let z = zip_bytes(&[("scan.pdf.exe", exe)], false);
     let r = analyser().analyse_bytes(&mail_with_attachment("scan.zip", &z));
-    assert!(
-        ids(&r).contains(&"ATTACHMENT_ARCHIVE_RISKY"),
-        "{:?}",
-        r.reasons
-    );
+    assert!(ids(&r).contains(&"ATTACHMENT_ARCHIVE_RISKY"), "{:?}", r.reasons);
     assert!(ids(&r).contains(&"ATTACHMENT_EXECUTABLE"));
     assert!(ids(&r).contains(&"ATTACHMENT_DOUBLE_EXTENSION"));
     let enc = zip_bytes(&[("doc.txt", b"hello")], true);
     let r = analyser().analyse_bytes(&mail_with_attachment("docs.zip", &enc));
-    assert!(
-        ids(&r).contains(&"ATTACHMENT_ENCRYPTED_ARCHIVE"),
-        "{:?}",
-        r.reasons
-    );
+    assert!(ids(&r).contains(&"ATTACHMENT_ENCRYPTED_ARCHIVE"), "{:?}", r.reasons);
     let plain = zip_bytes(&[("notes.txt", b"hello")], false);
     let r = analyser().analyse_bytes(&mail_with_attachment("notes.zip", &plain));
-    assert!(
-        r.reasons.iter().all(|x| !x.id.starts_with("ATTACHMENT_")),
-        "{:?}",
-        r.reasons
-    );
+    assert!(r.reasons.iter().all(|x| !x.id.starts_with("ATTACHMENT_")), "{:?}", r.reasons);
     let lnk = [0x4Cu8, 0, 0, 0, 0x01, 0x14, 0x02, 0x00, 0, 0, 0, 0];
     let r = analyser().analyse_bytes(&mail_with_attachment("photo.jpg", &lnk));
-    assert!(
-        ids(&r).contains(&"ATTACHMENT_LNK") && ids(&r).contains(&"ATTACHMENT_TYPE_MISMATCH"),
-        "{:?}",
-        r.reasons
-    );
+    assert!(ids(&r).contains(&"ATTACHMENT_LNK") && ids(&r).contains(&"ATTACHMENT_TYPE_MISMATCH"), "{:?}", r.reasons);
 }
 
 #[test]
@@ -244,11 +189,7 @@ fn zip_bomb_is_bounded() {
     assert!(z.len() < 200 * 1024);
     let t = std::time::Instant::now();
     let r = analyser().analyse_bytes(&mail_with_attachment("big.zip", &z));
-    assert!(
-        ids(&r).contains(&"ATTACHMENT_ARCHIVE_LIMIT"),
-        "{:?}",
-        r.reasons
-    );
+    assert!(ids(&r).contains(&"ATTACHMENT_ARCHIVE_LIMIT"), "{:?}", r.reasons);
     assert!(t.elapsed().as_secs() < 5);
 }
 
@@ -275,32 +216,17 @@ fn outlook_msg_built_at_test_time() {
     });
     assert_eq!(reports.len(), 1);
     let r = &reports[0];
-    assert!(
-        ids(r).contains(&"DISPLAY_NAME_IMPERSONATION"),
-        "{:?}",
-        r.reasons
-    );
+    assert!(ids(r).contains(&"DISPLAY_NAME_IMPERSONATION"), "{:?}", r.reasons);
     assert!(ids(r).contains(&"LURE_PAYMENT_CHANGE"));
     assert_eq!(r.verdict, Verdict::Phish);
 }
 
 #[test]
 fn every_flagged_verdict_names_a_reason() {
-    for f in [
-        "lookalike_sender.eml",
-        "html_smuggling.eml",
-        "redirector.eml",
-        "qr_only.eml",
-        "malformed.eml",
-    ] {
+    for f in ["lookalike_sender.eml", "html_smuggling.eml", "redirector.eml", "qr_only.eml", "malformed.eml"] {
         let r = analyse(f);
         if r.verdict != Verdict::Clean {
-            assert!(
-                r.reasons
-                    .iter()
-                    .any(|x| x.weight > 0.0 && !x.evidence.is_empty()),
-                "{f}"
-            );
+            assert!(r.reasons.iter().any(|x| x.weight > 0.0 && !x.evidence.is_empty()), "{f}");
         }
     }
 }
@@ -311,13 +237,8 @@ fn every_flagged_verdict_names_a_reason() {
 fn golden_jsonl() {
     let a = analyser();
     let mut out = String::new();
-    let files = [
-        "lookalike_sender.eml",
-        "html_smuggling.eml",
-        "redirector.eml",
-        "qr_only.eml",
-        "benign/supplier_invoice.eml",
-    ];
+    let files =
+        ["lookalike_sender.eml", "html_smuggling.eml", "redirector.eml", "qr_only.eml", "benign/supplier_invoice.eml"];
     for f in files {
         let r = a.analyse_bytes(&std::fs::read(dir().join(f)).unwrap());
         out.push_str(&r.to_jsonl(f).unwrap());

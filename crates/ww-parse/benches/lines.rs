@@ -11,7 +11,8 @@ use ww_parse::syslog::{SyslogContext, parse_syslog_line};
 use ww_parse::w3c::{W3cLine, W3cParser};
 
 const ACCESS: &str = r#"203.0.113.77 - - [03/Mar/2024:06:33:02 +0000] "GET /wp-content/uploads/shell.php?cmd=id HTTP/1.1" 200 44 "https://www.council.example/" "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/122.0 Safari/537.36""#;
-const SYSLOG_3164: &str = "Mar  3 06:31:46 fileserv01 sshd[20344]: Failed password for invalid user admin from 185.220.101.4 port 50022 ssh2";
+const SYSLOG_3164: &str =
+    "Mar  3 06:31:46 fileserv01 sshd[20344]: Failed password for invalid user admin from 185.220.101.4 port 50022 ssh2";
 const SYSLOG_5424: &str = r#"<86>1 2024-03-13T06:44:00.000Z fileserv01 sshd 20600 AUTHFAIL [meta@32473 src="185.220.101.4" user="root"] Failed publickey for root"#;
 const W3C_FIELDS: &str = "#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken";
 const W3C: &str = "2024-03-03 06:00:01 10.0.4.20 GET /owa/auth/logon.aspx replaceCurrent=1&url=https%3a%2f%2fmail.council.example%2fowa%2f 443 - 81.2.69.160 Mozilla/5.0+(Windows+NT+10.0;+Win64;+x64) - 200 0 0 46";
@@ -29,20 +30,12 @@ fn parsers(c: &mut Criterion) {
     let ctx = SyslogContext::with_year(2024);
     let mut g = c.benchmark_group("line");
     g.throughput(Throughput::Elements(1));
-    g.bench_function("access", |b| {
-        b.iter(|| parse_access_line(black_box(ACCESS)))
-    });
-    g.bench_function("syslog_3164", |b| {
-        b.iter(|| parse_syslog_line(black_box(SYSLOG_3164), &ctx))
-    });
-    g.bench_function("syslog_5424", |b| {
-        b.iter(|| parse_syslog_line(black_box(SYSLOG_5424), &ctx))
-    });
+    g.bench_function("access", |b| b.iter(|| parse_access_line(black_box(ACCESS))));
+    g.bench_function("syslog_3164", |b| b.iter(|| parse_syslog_line(black_box(SYSLOG_3164), &ctx)));
+    g.bench_function("syslog_5424", |b| b.iter(|| parse_syslog_line(black_box(SYSLOG_5424), &ctx)));
     let mut w = W3cParser::new();
     let _ = w.parse_line(W3C_FIELDS);
-    g.bench_function("w3c", |b| {
-        b.iter(|| matches!(w.parse_line(black_box(W3C)), Ok(W3cLine::Event(..))))
-    });
+    g.bench_function("w3c", |b| b.iter(|| matches!(w.parse_line(black_box(W3C)), Ok(W3cLine::Event(..)))));
     g.finish();
 
     let mut g = c.benchmark_group("read_lines");
@@ -63,8 +56,7 @@ fn parsers(c: &mut Criterion) {
         g.bench_function(name, |b| {
             b.iter(|| {
                 let mut sink = Count(0);
-                read_lines_with(format, &opts, "bench".into(), input.as_bytes(), &mut sink)
-                    .map(|s| s.events)
+                read_lines_with(format, &opts, "bench".into(), input.as_bytes(), &mut sink).map(|s| s.events)
             })
         });
     }

@@ -116,41 +116,30 @@ fn parse_plain(line: &str) -> Result<(Option<Timestamp>, Fields), ParseError> {
         3 => (None, prefix[0], prefix[1], prefix[2]),
         4 => (Some(prefix[0]), prefix[1], prefix[2], prefix[3]),
         _ => {
-            return Err(err(
-                "c-ip",
-                "expected 'client ident user' before '[timestamp]'",
-            ));
+            return Err(err("c-ip", "expected 'client ident user' before '[timestamp]'"));
         }
     };
     if host.is_empty() || ident.is_empty() || user.is_empty() {
         return Err(err("c-ip", "empty field before '[timestamp]' (two spaces)"));
     }
     let rest = &line[open + 2..];
-    let close = memchr::memchr(b']', rest.as_bytes())
-        .ok_or_else(|| err("time", "'[timestamp' not closed by ']'"))?;
+    let close = memchr::memchr(b']', rest.as_bytes()).ok_or_else(|| err("time", "'[timestamp' not closed by ']'"))?;
     let time = parse_clf_time(&rest[..close])?;
     let rest = rest[close + 1..]
         .strip_prefix(' ')
         .ok_or_else(|| err("request", "expected ' \"request\"' after the timestamp"))?;
-    let (request, rest) =
-        quoted(rest).ok_or_else(|| err("request", "request is not a closed quoted string"))?;
-    let rest = rest
-        .strip_prefix(' ')
-        .ok_or_else(|| err("sc-status", "no status after request"))?;
+    let (request, rest) = quoted(rest).ok_or_else(|| err("request", "request is not a closed quoted string"))?;
+    let rest = rest.strip_prefix(' ').ok_or_else(|| err("sc-status", "no status after request"))?;
     let (status, rest) = split_space(rest);
     let status = match status {
         "-" => None,
-        s if !s.is_empty() && s.len() <= 4 && s.bytes().all(|b| b.is_ascii_digit()) => {
-            s.parse::<i64>().ok()
-        }
+        s if !s.is_empty() && s.len() <= 4 && s.bytes().all(|b| b.is_ascii_digit()) => s.parse::<i64>().ok(),
         _ => return Err(err("sc-status", "status is not a number")),
     };
     let (bytes, mut rest) = split_space(rest);
     let bytes = match bytes {
         "-" => 0,
-        s => s
-            .parse::<u64>()
-            .map_err(|_| err("sc-bytes", "byte count is not a number or '-'"))?,
+        s => s.parse::<u64>().map_err(|_| err("sc-bytes", "byte count is not a number or '-'"))?,
     };
 
     let mut fields = Fields::with_capacity(14);
@@ -197,11 +186,7 @@ fn parse_plain(line: &str) -> Result<(Option<Timestamp>, Fields), ParseError> {
         match position {
             0 | 1 if was_quoted => {
                 if value != "-" && !value.is_empty() {
-                    let name = if position == 0 {
-                        &n.cs_referer
-                    } else {
-                        &n.cs_user_agent
-                    };
+                    let name = if position == 0 { &n.cs_referer } else { &n.cs_user_agent };
                     fields.push(name.clone(), value.into_owned());
                 }
                 position += 1;
@@ -232,9 +217,7 @@ fn push_request(fields: &mut Fields, request: &str) {
     let parsed = request.split_once(' ').and_then(|(method, rest)| {
         let method_ok = !method.is_empty()
             && method.len() <= 32
-            && method
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            && method.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         if !method_ok {
             return None;
         }
@@ -289,11 +272,7 @@ pub(crate) fn quoted(s: &str) -> Option<(Cow<'_, str>, &str)> {
             }
             b'"' if matches!(b.get(i + 1), None | Some(b' ')) => {
                 let inner = &s[1..i];
-                let value = if escaped {
-                    unescape(inner)
-                } else {
-                    Cow::Borrowed(inner)
-                };
+                let value = if escaped { unescape(inner) } else { Cow::Borrowed(inner) };
                 return Some((value, &s[i + 1..]));
             }
             _ => i += 1,
@@ -327,30 +306,18 @@ fn unescape(s: &str) -> Cow<'_, str> {
 pub(crate) fn parse_clf_time(s: &str) -> Result<Timestamp, ParseError> {
     let bad = || err("time", "expected 'dd/Mon/yyyy:hh:mm:ss +zzzz'");
     let b = s.as_bytes();
-    if b.len() != 26
-        || b[2] != b'/'
-        || b[6] != b'/'
-        || b[11] != b':'
-        || b[14] != b':'
-        || b[17] != b':'
-        || b[20] != b' '
+    if b.len() != 26 || b[2] != b'/' || b[6] != b'/' || b[11] != b':' || b[14] != b':' || b[17] != b':' || b[20] != b' '
     {
         return Err(bad());
     }
     let num = |r: std::ops::Range<usize>| -> Option<u32> {
         let d = &b[r];
-        d.iter()
-            .all(u8::is_ascii_digit)
-            .then(|| d.iter().fold(0u32, |a, c| a * 10 + u32::from(c - b'0')))
+        d.iter().all(u8::is_ascii_digit).then(|| d.iter().fold(0u32, |a, c| a * 10 + u32::from(c - b'0')))
     };
     let day = num(0..2).ok_or_else(bad)?;
     let month = month_from(&b[3..6]).ok_or_else(bad)?;
     let year = num(7..11).ok_or_else(bad)?;
-    let (h, m, sec) = (
-        num(12..14).ok_or_else(bad)?,
-        num(15..17).ok_or_else(bad)?,
-        num(18..20).ok_or_else(bad)?,
-    );
+    let (h, m, sec) = (num(12..14).ok_or_else(bad)?, num(15..17).ok_or_else(bad)?, num(18..20).ok_or_else(bad)?);
     let sign = match b[21] {
         b'+' => 1,
         b'-' => -1,
@@ -385,14 +352,8 @@ mod tests {
         assert_eq!(f.get_str("cs-username"), Some("frank"));
         assert_eq!(f.get_str("cs-method"), Some("GET"));
         assert_eq!(f.get_str("cs-uri-stem"), Some("/cgi-bin/x.cgi"));
-        assert_eq!(
-            f.get_str("cs-uri-query"),
-            Some("/cgi-bin/x.cgi?file=../../etc/passwd")
-        );
-        assert_eq!(
-            f.get_str("cs-uri-query-string"),
-            Some("file=../../etc/passwd")
-        );
+        assert_eq!(f.get_str("cs-uri-query"), Some("/cgi-bin/x.cgi?file=../../etc/passwd"));
+        assert_eq!(f.get_str("cs-uri-query-string"), Some("file=../../etc/passwd"));
         assert_eq!(f.get_str("cs-version"), Some("HTTP/1.1"));
         assert_eq!(f.get("sc-status"), Some(&Value::Int(404)));
         assert_eq!(f.get("sc-bytes"), Some(&Value::Int(209)));
@@ -421,13 +382,7 @@ mod tests {
         assert_eq!(f.get_str("cs-host"), Some("www.council.example"));
         assert_eq!(f.get("s-port"), Some(&Value::Int(443)));
         assert_eq!(f.get_str("c-ip"), Some("2001:db8::7"));
-        assert_eq!(
-            f.get("extra"),
-            Some(&Value::List(vec![
-                Value::from("0.004"),
-                Value::from("10.0.0.1, 10.0.0.2")
-            ]))
-        );
+        assert_eq!(f.get("extra"), Some(&Value::List(vec![Value::from("0.004"), Value::from("10.0.0.1, 10.0.0.2")])));
     }
 
     #[test]
@@ -436,17 +391,10 @@ mod tests {
             r#"1.2.3.4 - - [01/Jan/2024:00:00:00 +0000] "GET /?q=\"x\" HTTP/1.1" 200 1 "-" "a \"quoted\" \\ agent \x22""#,
         );
         assert_eq!(f.get_str("cs-uri-query"), Some("/?q=\"x\""));
-        assert_eq!(
-            f.get_str("cs-user-agent"),
-            Some(r#"a "quoted" \ agent \x22"#)
-        );
-        let (_, f) = parse(
-            r#"1.2.3.4 - - [01/Jan/2024:00:00:00 +0000] "\x16\x03\x01\x00\xA5\x01\x00\x00" 400 157 "-" "-""#,
-        );
-        assert_eq!(
-            f.get_str("request"),
-            Some(r"\x16\x03\x01\x00\xA5\x01\x00\x00")
-        );
+        assert_eq!(f.get_str("cs-user-agent"), Some(r#"a "quoted" \ agent \x22"#));
+        let (_, f) =
+            parse(r#"1.2.3.4 - - [01/Jan/2024:00:00:00 +0000] "\x16\x03\x01\x00\xA5\x01\x00\x00" 400 157 "-" "-""#);
+        assert_eq!(f.get_str("request"), Some(r"\x16\x03\x01\x00\xA5\x01\x00\x00"));
         assert_eq!(f.get("cs-method"), None);
         assert_eq!(f.get("sc-status"), Some(&Value::Int(400)));
         // Unescaped quote inside the request (not followed by a space) does not end it.

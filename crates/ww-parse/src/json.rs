@@ -41,11 +41,7 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 /// Reads JSON Lines or a JSON document from `reader`, handing events and diagnostics to `sink`.
 /// Only I/O errors of `reader` itself are returned; everything wrong with the content becomes a
 /// diagnostic.
-pub fn read_json<R: BufRead>(
-    file: Arc<str>,
-    mut reader: R,
-    sink: &mut dyn EventSink,
-) -> io::Result<ReadStats> {
+pub fn read_json<R: BufRead>(file: Arc<str>, mut reader: R, sink: &mut dyn EventSink) -> io::Result<ReadStats> {
     let mut stats = ReadStats::default();
     let skipped = skip_bom_and_space(&mut reader)?;
     stats.bytes += skipped;
@@ -73,10 +69,7 @@ fn skip_bom_and_space<R: BufRead>(reader: &mut R) -> io::Result<u64> {
             n = BOM.len();
         }
         at_start = false;
-        n += buf[n..]
-            .iter()
-            .take_while(|b| b.is_ascii_whitespace())
-            .count();
+        n += buf[n..].iter().take_while(|b| b.is_ascii_whitespace()).count();
         let done = n < buf.len();
         reader.consume(n);
         skipped += n as u64;
@@ -109,10 +102,7 @@ fn read_lines<R: BufRead>(
             return Ok(());
         }
         line_no += 1;
-        let at = Locator::Line {
-            line: line_no,
-            offset,
-        };
+        let at = Locator::Line { line: line_no, offset };
         let line_start = offset;
         offset += consumed as u64;
         stats.bytes += consumed as u64;
@@ -136,10 +126,7 @@ fn read_lines<R: BufRead>(
                 sink.diagnostic(Diagnostic::warning(
                     file.clone(),
                     at,
-                    format!(
-                        "invalid UTF-8 at byte {} of the line: read with U+FFFD in its place",
-                        e.valid_up_to()
-                    ),
+                    format!("invalid UTF-8 at byte {} of the line: read with U+FFFD in its place", e.valid_up_to()),
                 ));
                 String::from_utf8_lossy(bytes)
             }
@@ -165,11 +152,7 @@ fn read_lines<R: BufRead>(
             Err(e) => {
                 seen_content = true;
                 stats.errors += 1;
-                sink.diagnostic(Diagnostic::error(
-                    file.clone(),
-                    at,
-                    format!("invalid JSON: {e}"),
-                ));
+                sink.diagnostic(Diagnostic::error(file.clone(), at, format!("invalid JSON: {e}")));
             }
         }
     }
@@ -178,11 +161,7 @@ fn read_lines<R: BufRead>(
 /// Reads up to and including the next `\n`, keeping at most `limit` bytes (plus the line end)
 /// in `buf`; a longer line is consumed to its end but not kept. Returns the bytes consumed and
 /// whether the line was too long.
-fn read_line_bounded<R: BufRead>(
-    reader: &mut R,
-    buf: &mut Vec<u8>,
-    limit: usize,
-) -> io::Result<(usize, bool)> {
+fn read_line_bounded<R: BufRead>(reader: &mut R, buf: &mut Vec<u8>, limit: usize) -> io::Result<(usize, bool)> {
     let mut consumed = 0;
     let mut overlong = false;
     loop {
@@ -238,10 +217,7 @@ fn emit(
         sink.diagnostic(Diagnostic::warning(
             file.clone(),
             at,
-            format!(
-                "nested deeper than {} levels: the deeper values are kept as JSON text",
-                winjson::MAX_DEPTH
-            ),
+            format!("nested deeper than {} levels: the deeper values are kept as JSON text", winjson::MAX_DEPTH),
         ));
     }
     if let Some(reason) = flat.fallback {
@@ -266,9 +242,7 @@ struct Budgeted<R> {
 impl<R: Read> Read for Budgeted<R> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         if self.used.get() > MAX_ELEMENT_BYTES {
-            return Err(io::Error::other(format!(
-                "element larger than {MAX_ELEMENT_BYTES} bytes"
-            )));
+            return Err(io::Error::other(format!("element larger than {MAX_ELEMENT_BYTES} bytes")));
         }
         let n = self.inner.read(out)?;
         self.used.set(self.used.get() + n as u64);
@@ -291,47 +265,29 @@ struct Document<'a> {
 
 impl<'a> Document<'a> {
     fn new(file: Arc<str>, sink: &'a mut dyn EventSink, stats: &'a mut ReadStats) -> Self {
-        Document {
-            file,
-            sink,
-            stats,
-            used: Rc::new(Cell::new(0)),
-            element: None,
-            line_base: 0,
-        }
+        Document { file, sink, stats, used: Rc::new(Cell::new(0)), element: None, line_base: 0 }
     }
 
     fn run<R: Read>(&mut self, reader: R, start: u64) {
         let total = Rc::new(Cell::new(0));
-        let reader = Budgeted {
-            inner: reader,
-            used: self.used.clone(),
-            total: total.clone(),
-        };
+        let reader = Budgeted { inner: reader, used: self.used.clone(), total: total.clone() };
         // serde_json pulls bytes one at a time: buffer above the budget check so that it runs
         // once per block, not once per byte.
         let mut de = serde_json::Deserializer::from_reader(io::BufReader::new(reader));
-        let result = de
-            .deserialize_any(TopVisitor { doc: self })
-            .and_then(|()| de.end());
+        let result = de.deserialize_any(TopVisitor { doc: self }).and_then(|()| de.end());
         if let Err(e) = result {
             let at = match self.element {
                 Some(index) => Locator::Element { index },
                 None => Locator::Offset { offset: start },
             };
-            let place = format!(
-                "line {}, column {}",
-                e.line() as u64 + self.line_base,
-                e.column()
-            );
+            let place = format!("line {}, column {}", e.line() as u64 + self.line_base, e.column());
             let reason = if self.element.is_some() {
                 format!("invalid JSON in array element ({place}): {e}; reading stopped here")
             } else {
                 format!("invalid JSON document ({place}): {e}; reading stopped here")
             };
             self.stats.errors += 1;
-            self.sink
-                .diagnostic(Diagnostic::error(self.file.clone(), at, reason));
+            self.sink.diagnostic(Diagnostic::error(self.file.clone(), at, reason));
         }
         self.stats.bytes += total.get();
     }
@@ -394,15 +350,8 @@ impl<'de> Visitor<'de> for TopVisitor<'_, '_> {
             self.doc.emit(&value, Locator::Element { index: 0 });
         } else if !rest.is_empty() {
             let keys: Vec<&str> = rest.keys().map(String::as_str).collect();
-            let reason = format!(
-                "top-level keys beside the records array not read as events: {}",
-                keys.join(", ")
-            );
-            self.doc.sink.diagnostic(Diagnostic::warning(
-                self.doc.file.clone(),
-                Locator::None,
-                reason,
-            ));
+            let reason = format!("top-level keys beside the records array not read as events: {}", keys.join(", "));
+            self.doc.sink.diagnostic(Diagnostic::warning(self.doc.file.clone(), Locator::None, reason));
         }
         Ok(())
     }
@@ -472,54 +421,27 @@ mod tests {
 
     #[test]
     fn ndjson_bad_line_is_reported_and_reading_goes_on() {
-        let input =
-            b"\xEF\xBB\xBF{\"a\":1}\r\n\n{bad}\n{\"a\":3,\"timestamp\":\"2024-01-01T00:00:00Z\"}";
+        let input = b"\xEF\xBB\xBF{\"a\":1}\r\n\n{bad}\n{\"a\":3,\"timestamp\":\"2024-01-01T00:00:00Z\"}";
         let (sink, stats) = read(input);
-        assert_eq!(
-            stats,
-            ReadStats {
-                events: 2,
-                errors: 1,
-                bytes: input.len() as u64
-            }
-        );
-        assert_eq!(
-            sink.events[0].origin.at,
-            Locator::Line { line: 1, offset: 3 }
-        );
+        assert_eq!(stats, ReadStats { events: 2, errors: 1, bytes: input.len() as u64 });
+        assert_eq!(sink.events[0].origin.at, Locator::Line { line: 1, offset: 3 });
         assert_eq!(sink.events[0].raw.as_deref(), Some("{\"a\":1}"));
         assert_eq!(sink.events[0].kind, SourceKind::Json);
-        assert_eq!(
-            sink.events[1].origin.at,
-            Locator::Line {
-                line: 4,
-                offset: 19
-            }
-        );
+        assert_eq!(sink.events[1].origin.at, Locator::Line { line: 4, offset: 19 });
         assert!(sink.events[1].time.is_some());
         assert_eq!(sink.diagnostics.len(), 1);
         let d = &sink.diagnostics[0];
-        assert_eq!(
-            d.at,
-            Locator::Line {
-                line: 3,
-                offset: 13
-            }
-        );
+        assert_eq!(d.at, Locator::Line { line: 3, offset: 13 });
         assert_eq!(d.severity, Severity::Error);
         assert!(d.reason.contains("invalid JSON"), "{}", d.reason);
     }
 
     #[test]
     fn array_is_streamed_with_element_locators() {
-        let (sink, stats) =
-            read(b"  [ {\"EventID\":4624,\"Channel\":\"Security\"},\n {\"x\":[1,2]}, 3 ]\n");
+        let (sink, stats) = read(b"  [ {\"EventID\":4624,\"Channel\":\"Security\"},\n {\"x\":[1,2]}, 3 ]\n");
         assert_eq!((stats.events, stats.errors), (3, 0));
         assert_eq!(sink.events[1].origin.at, Locator::Element { index: 1 });
-        assert_eq!(
-            sink.events[0].fields.get("EventID"),
-            Some(&Value::Int(4624))
-        );
+        assert_eq!(sink.events[0].fields.get("EventID"), Some(&Value::Int(4624)));
         assert_eq!(sink.events[2].fields.get("value"), Some(&Value::Int(3)));
         assert!(sink.events.iter().all(|e| e.raw.is_none()));
     }
@@ -530,22 +452,11 @@ mod tests {
         assert_eq!((stats.events, stats.errors), (1, 1));
         let d = &sink.diagnostics[0];
         assert_eq!(d.at, Locator::Element { index: 1 });
-        assert!(
-            d.reason.contains("line 2") && d.reason.contains("stopped"),
-            "{}",
-            d.reason
-        );
+        assert!(d.reason.contains("line 2") && d.reason.contains("stopped"), "{}", d.reason);
         let (sink, stats) = read(b"[{\"a\":1}");
-        assert_eq!(
-            (stats.events, stats.errors, sink.diagnostics.len()),
-            (1, 1, 1)
-        );
+        assert_eq!((stats.events, stats.errors, sink.diagnostics.len()), (1, 1, 1));
         let (sink, _) = read(b"[1] x");
-        assert!(
-            sink.diagnostics[0].reason.contains("trailing"),
-            "{}",
-            sink.diagnostics[0].reason
-        );
+        assert!(sink.diagnostics[0].reason.contains("trailing"), "{}", sink.diagnostics[0].reason);
     }
 
     #[test]
@@ -557,10 +468,7 @@ mod tests {
         let cloudtrail = b"{\"Records\": [\n {\"eventTime\":\"2024-01-01T00:00:00Z\",\"eventName\":\"ConsoleLogin\"},\n {\"eventName\":\"GetObject\"}\n], \"x\": 1}";
         let (sink, stats) = read(cloudtrail);
         assert_eq!((stats.events, stats.errors), (2, 0));
-        assert_eq!(
-            sink.events[1].fields.get_str("eventName"),
-            Some("GetObject")
-        );
+        assert_eq!(sink.events[1].fields.get_str("eventName"), Some("GetObject"));
         assert!(sink.events[0].time.is_some());
         assert_eq!(sink.diagnostics.len(), 1, "the ignored key is reported");
         assert!(sink.diagnostics[0].reason.contains('x'));
@@ -577,13 +485,7 @@ mod tests {
         let (sink, stats) = read(&input);
         assert_eq!((stats.events, stats.errors), (1, 1));
         assert!(sink.diagnostics[0].reason.contains("longer than"));
-        assert_eq!(
-            sink.events[0].origin.at,
-            Locator::Line {
-                line: 2,
-                offset: (MAX_LINE_BYTES + 13) as u64
-            }
-        );
+        assert_eq!(sink.events[0].origin.at, Locator::Line { line: 2, offset: (MAX_LINE_BYTES + 13) as u64 });
     }
 
     #[test]

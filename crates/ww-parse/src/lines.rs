@@ -37,10 +37,7 @@ pub struct ParseError {
 
 impl ParseError {
     pub fn new(field: &'static str, reason: impl Into<Cow<'static, str>>) -> Self {
-        ParseError {
-            field,
-            reason: reason.into(),
-        }
+        ParseError { field, reason: reason.into() }
     }
 }
 
@@ -73,10 +70,7 @@ pub struct LineOptions {
 
 impl LineOptions {
     pub fn new(syslog: SyslogContext) -> Self {
-        LineOptions {
-            syslog,
-            max_line: MAX_LINE,
-        }
+        LineOptions { syslog, max_line: MAX_LINE }
     }
 }
 
@@ -171,15 +165,7 @@ static LINE_FIELD: LazyLock<Arc<str>> = LazyLock::new(|| "message".into());
 
 impl LineState {
     /// One complete line: `buf` holds its bytes unless it was over the limit.
-    fn line(
-        &mut self,
-        buf: &[u8],
-        len: u64,
-        max: usize,
-        line: u64,
-        offset: u64,
-        sink: &mut dyn EventSink,
-    ) {
+    fn line(&mut self, buf: &[u8], len: u64, max: usize, line: u64, offset: u64, sink: &mut dyn EventSink) {
         let at = Locator::Line { line, offset };
         let mut bytes = buf;
         if let Some(b) = bytes.strip_suffix(b"\r") {
@@ -229,34 +215,20 @@ impl LineState {
             Err(e) => {
                 self.stats.errors += 1;
                 if let FormatParser::Syslog(_) = self.parser {
-                    let reason = format!(
-                        "not RFC 5424 or RFC 3164 ({}); kept as message only",
-                        e.reason
-                    );
-                    sink.diagnostic(
-                        Diagnostic::warning(self.file.clone(), at, reason).with_field(e.field),
-                    );
+                    let reason = format!("not RFC 5424 or RFC 3164 ({}); kept as message only", e.reason);
+                    sink.diagnostic(Diagnostic::warning(self.file.clone(), at, reason).with_field(e.field));
                     let mut fields = Fields::with_capacity(1);
                     fields.push(LINE_FIELD.clone(), &*text);
                     self.emit(at, None, fields, &text, sink);
                 } else {
                     let reason = format!("{}; line starts {:?}", e.reason, excerpt(&text, 80));
-                    sink.diagnostic(
-                        Diagnostic::error(self.file.clone(), at, reason).with_field(e.field),
-                    );
+                    sink.diagnostic(Diagnostic::error(self.file.clone(), at, reason).with_field(e.field));
                 }
             }
         }
     }
 
-    fn emit(
-        &mut self,
-        at: Locator,
-        time: Option<Timestamp>,
-        fields: Fields,
-        text: &str,
-        sink: &mut dyn EventSink,
-    ) {
+    fn emit(&mut self, at: Locator, time: Option<Timestamp>, fields: Fields, text: &str, sink: &mut dyn EventSink) {
         let mut ev = Event::new(self.kind, self.file.clone(), at);
         ev.time = time;
         ev.fields = fields;
@@ -301,26 +273,14 @@ mod tests {
             locs,
             vec![
                 Locator::Line { line: 1, offset: 0 },
-                Locator::Line {
-                    line: 4,
-                    offset: l + 5
-                },
-                Locator::Line {
-                    line: 6,
-                    offset: 2 * l + 6 + 8
-                },
+                Locator::Line { line: 4, offset: l + 5 },
+                Locator::Line { line: 6, offset: 2 * l + 6 + 8 },
             ]
         );
         assert_eq!(sink.events[0].raw.as_deref(), Some(A1));
         assert_eq!(sink.diagnostics.len(), 1);
         let d = &sink.diagnostics[0];
-        assert_eq!(
-            d.at,
-            Locator::Line {
-                line: 5,
-                offset: l + 6 + l
-            }
-        );
+        assert_eq!(d.at, Locator::Line { line: 5, offset: l + 6 + l });
         assert_eq!(d.severity, Severity::Error);
         assert!(d.reason.contains("\"garbage\""), "{}", d.reason);
     }
@@ -337,79 +297,41 @@ mod tests {
         let reader = std::io::BufReader::with_capacity(64, &input[..]);
         let mut sink = VecSink::default();
         let opts = LineOptions::new(SyslogContext::with_year(2024));
-        let stats =
-            read_lines_with(LineFormat::AccessLog, &opts, "t".into(), reader, &mut sink).unwrap();
+        let stats = read_lines_with(LineFormat::AccessLog, &opts, "t".into(), reader, &mut sink).unwrap();
         assert_eq!(stats.events, 2);
         assert_eq!(stats.errors, 1);
         assert_eq!(sink.diagnostics.len(), 1);
-        assert!(
-            sink.diagnostics[0]
-                .reason
-                .contains(&format!("{} bytes", MAX_LINE + 10))
-        );
-        assert_eq!(
-            sink.events[1].origin.at,
-            Locator::Line {
-                line: 3,
-                offset: (A1.len() + MAX_LINE + 12) as u64
-            }
-        );
+        assert!(sink.diagnostics[0].reason.contains(&format!("{} bytes", MAX_LINE + 10)));
+        assert_eq!(sink.events[1].origin.at, Locator::Line { line: 3, offset: (A1.len() + MAX_LINE + 12) as u64 });
     }
 
     #[test]
     fn line_at_exact_limit_with_crlf_is_kept() {
-        let opts = LineOptions {
-            syslog: SyslogContext::with_year(2024),
-            max_line: A1.len(),
-        };
+        let opts = LineOptions { syslog: SyslogContext::with_year(2024), max_line: A1.len() };
         let input = format!("{A1}\r\n{A1}x\n");
         let mut sink = VecSink::default();
-        let stats = read_lines_with(
-            LineFormat::AccessLog,
-            &opts,
-            "t".into(),
-            input.as_bytes(),
-            &mut sink,
-        )
-        .unwrap();
+        let stats = read_lines_with(LineFormat::AccessLog, &opts, "t".into(), input.as_bytes(), &mut sink).unwrap();
         assert_eq!((stats.events, stats.errors), (1, 1));
         assert_eq!(sink.diagnostics[0].field.as_deref(), Some("line"));
     }
 
     #[test]
     fn syslog_fallback_keeps_message() {
-        let (sink, stats) = run(
-            LineFormat::Syslog,
-            b"Jan  1 00:00:00 h app: ok\n\tat java.lang.Thing\n",
-        );
+        let (sink, stats) = run(LineFormat::Syslog, b"Jan  1 00:00:00 h app: ok\n\tat java.lang.Thing\n");
         assert_eq!((stats.events, stats.errors), (2, 1));
-        assert_eq!(
-            sink.events[1].fields.get_str("message"),
-            Some("\tat java.lang.Thing")
-        );
+        assert_eq!(sink.events[1].fields.get_str("message"), Some("\tat java.lang.Thing"));
         assert_eq!(sink.events[1].fields.len(), 1);
         assert_eq!(sink.events[1].time, None);
         assert_eq!(sink.diagnostics[0].severity, Severity::Warning);
-        assert_eq!(
-            sink.diagnostics[0].at,
-            Locator::Line {
-                line: 2,
-                offset: 26
-            }
-        );
+        assert_eq!(sink.diagnostics[0].at, Locator::Line { line: 2, offset: 26 });
     }
 
     #[test]
     fn latin1_is_kept_with_one_warning() {
-        let (sink, stats) = run(
-            LineFormat::Syslog,
-            b"Jan  1 00:00:00 h app: user J\xF6rg\nJan  1 00:00:01 h app: \xE9\n",
-        );
+        let (sink, stats) =
+            run(LineFormat::Syslog, b"Jan  1 00:00:00 h app: user J\xF6rg\nJan  1 00:00:01 h app: \xE9\n");
         assert_eq!((stats.events, stats.errors), (2, 0));
-        assert_eq!(
-            sink.events[0].fields.get_str("message"),
-            Some("user J\u{fffd}rg")
-        );
+        assert_eq!(sink.events[0].fields.get_str("message"), Some("user J\u{fffd}rg"));
         assert_eq!(sink.diagnostics.len(), 1);
         assert_eq!(sink.diagnostics[0].field.as_deref(), Some("encoding"));
     }
@@ -432,12 +354,6 @@ mod tests {
         let (sink, stats) = run(LineFormat::W3c, input.as_bytes());
         assert_eq!((stats.events, stats.errors), (1, 0));
         assert_eq!(sink.events[0].kind, SourceKind::W3c);
-        assert_eq!(
-            sink.events[0].origin.at,
-            Locator::Line {
-                line: 4,
-                offset: 126
-            }
-        );
+        assert_eq!(sink.events[0].origin.at, Locator::Line { line: 4, offset: 126 });
     }
 }

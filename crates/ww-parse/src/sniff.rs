@@ -72,42 +72,18 @@ pub fn sniff(head: &[u8]) -> Format {
         .filter(|l| !l.trim().is_empty())
         .take(SNIFF_LINES)
         .collect();
-    if lines.iter().any(|l| {
-        ["#Software:", "#Version:", "#Fields:"]
-            .iter()
-            .any(|d| l.starts_with(d))
-    }) {
+    if lines.iter().any(|l| ["#Software:", "#Version:", "#Fields:"].iter().any(|d| l.starts_with(d))) {
         return Format::W3c;
     }
     let ctx = SyslogContext::with_year(2000);
-    let access = lines
-        .iter()
-        .filter(|l| parse_access_line(l).is_ok())
-        .count();
-    let syslog = lines
-        .iter()
-        .filter(|l| parse_syslog_line(l, &ctx).is_ok())
-        .count();
-    let w3c = lines
-        .iter()
-        .filter(|l| matches!(W3cParser::new().parse_line(l), Ok(W3cLine::Event(..))))
-        .count();
+    let access = lines.iter().filter(|l| parse_access_line(l).is_ok()).count();
+    let syslog = lines.iter().filter(|l| parse_syslog_line(l, &ctx).is_ok()).count();
+    let w3c = lines.iter().filter(|l| matches!(W3cParser::new().parse_line(l), Ok(W3cLine::Event(..)))).count();
     // Ties go to the more specific format.
-    let best = [
-        (access, Format::AccessLog),
-        (w3c, Format::W3c),
-        (syslog, Format::Syslog),
-    ]
-    .into_iter()
-    .fold(
-        (0, Format::Unknown),
-        |best, c| if c.0 > best.0 { c } else { best },
-    );
-    if best.0 > 0 && best.0 * 2 >= lines.len() {
-        best.1
-    } else {
-        Format::Unknown
-    }
+    let best = [(access, Format::AccessLog), (w3c, Format::W3c), (syslog, Format::Syslog)]
+        .into_iter()
+        .fold((0, Format::Unknown), |best, c| if c.0 > best.0 { c } else { best });
+    if best.0 > 0 && best.0 * 2 >= lines.len() { best.1 } else { Format::Unknown }
 }
 
 /// NUL bytes, or many control characters, mean not a text log.
@@ -115,10 +91,7 @@ fn looks_binary(head: &[u8]) -> bool {
     if memchr::memchr(0, head).is_some() {
         return true;
     }
-    let control = head
-        .iter()
-        .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x1b))
-        .count();
+    let control = head.iter().filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x1b)).count();
     control * 20 > head.len()
 }
 
@@ -130,18 +103,14 @@ fn looks_json(body: &[u8]) -> bool {
         return true;
     }
     let next = body[1..].iter().find(|b| !b.is_ascii_whitespace());
-    matches!(
-        (body[0], next),
-        (b'{', Some(b'"' | b'}')) | (b'[', Some(b'{' | b'[' | b'"' | b']'))
-    )
+    matches!((body[0], next), (b'{', Some(b'"' | b'}')) | (b'[', Some(b'{' | b'[' | b'"' | b']')))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const ACCESS: &str =
-        "1.2.3.4 - - [01/Jan/2024:00:00:00 +0000] \"GET / HTTP/1.1\" 200 1 \"-\" \"x\"\n";
+    const ACCESS: &str = "1.2.3.4 - - [01/Jan/2024:00:00:00 +0000] \"GET / HTTP/1.1\" 200 1 \"-\" \"x\"\n";
 
     #[test]
     fn detects_each_format() {
@@ -150,19 +119,10 @@ mod tests {
         assert_eq!(sniff(b"  [\n  {\"a\": 1},"), Format::Json);
         assert_eq!(sniff(b"{\n  \"winlog\": {"), Format::Json);
         assert_eq!(sniff(ACCESS.repeat(3).as_bytes()), Format::AccessLog);
-        assert_eq!(
-            sniff(b"Jan  1 00:00:00 h sshd[1]: a\nJan  1 00:00:01 h sshd[1]: b\n"),
-            Format::Syslog
-        );
+        assert_eq!(sniff(b"Jan  1 00:00:00 h sshd[1]: a\nJan  1 00:00:01 h sshd[1]: b\n"), Format::Syslog);
         assert_eq!(sniff(b"<34>1 - h a p m - msg\n"), Format::Syslog);
-        assert_eq!(
-            sniff(b"#Software: Microsoft Internet Information Services 10.0\n"),
-            Format::W3c
-        );
-        assert_eq!(
-            sniff(b"2024-05-06 07:08:09 10.0.0.5 GET / - 443 - 1.1.1.1 UA - 200 0 0 15\n"),
-            Format::W3c
-        );
+        assert_eq!(sniff(b"#Software: Microsoft Internet Information Services 10.0\n"), Format::W3c);
+        assert_eq!(sniff(b"2024-05-06 07:08:09 10.0.0.5 GET / - 443 - 1.1.1.1 UA - 200 0 0 15\n"), Format::W3c);
         assert_eq!(sniff(b"\xEF\xBB\xBF#Fields: date time\n"), Format::W3c);
     }
 
@@ -172,21 +132,12 @@ mod tests {
         assert_eq!(sniff(b"   \n\n"), Format::Unknown);
         assert_eq!(sniff(b"PK\x03\x04\x00\x00binary"), Format::Unknown);
         assert_eq!(sniff(b"\x01\x02\x03\x04\x05abc"), Format::Unknown);
-        assert_eq!(
-            sniff(b"Dear council,\nplease find attached\n"),
-            Format::Unknown
-        );
-        assert_eq!(
-            sniff(b"[2024-01-01 10:00:00] app.INFO: started\n"),
-            Format::Unknown
-        );
+        assert_eq!(sniff(b"Dear council,\nplease find attached\n"), Format::Unknown);
+        assert_eq!(sniff(b"[2024-01-01 10:00:00] app.INFO: started\n"), Format::Unknown);
         // gzip is binary here: the caller must decompress first.
         assert!(is_gzip(b"\x1f\x8b\x08\x00"));
         assert!(!is_gzip(b"\x1f"));
-        assert_eq!(
-            sniff(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03"),
-            Format::Unknown
-        );
+        assert_eq!(sniff(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03"), Format::Unknown);
     }
 
     #[test]

@@ -29,20 +29,12 @@ pub struct SyslogContext {
 impl SyslogContext {
     /// A fixed year, UTC.
     pub fn with_year(year: i32) -> Self {
-        SyslogContext {
-            year,
-            now: None,
-            tz: utc_offset(),
-        }
+        SyslogContext { year, now: None, tz: utc_offset() }
     }
 
     /// Year inferred relative to `now`, UTC.
     pub fn with_now(now: Timestamp) -> Self {
-        SyslogContext {
-            year: now.year(),
-            now: Some(now),
-            tz: utc_offset(),
-        }
+        SyslogContext { year: now.year(), now: Some(now), tz: utc_offset() }
     }
 
     /// The same context with another offset for zoneless timestamps.
@@ -57,13 +49,10 @@ fn utc_offset() -> FixedOffset {
 }
 
 const FACILITIES: [&str; 24] = [
-    "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "authpriv",
-    "ftp", "ntp", "audit", "alert", "clock", "local0", "local1", "local2", "local3", "local4",
-    "local5", "local6", "local7",
+    "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "authpriv", "ftp", "ntp",
+    "audit", "alert", "clock", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
 ];
-const SEVERITIES: [&str; 8] = [
-    "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
-];
+const SEVERITIES: [&str; 8] = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"];
 
 /// Field names shared by every event, so a field costs an atomic increment, not an allocation.
 struct Names {
@@ -101,24 +90,15 @@ const MAX_MSGID: usize = 32;
 const MAX_TAG: usize = 128;
 
 /// Parses one syslog line (RFC 5424 or RFC 3164 family). The line must not contain its newline.
-pub fn parse_syslog_line(
-    line: &str,
-    ctx: &SyslogContext,
-) -> Result<(Option<Timestamp>, Fields), ParseError> {
+pub fn parse_syslog_line(line: &str, ctx: &SyslogContext) -> Result<(Option<Timestamp>, Fields), ParseError> {
     let n = &*NAMES;
     let mut fields = Fields::with_capacity(8);
     let mut rest = line;
     if rest.starts_with('<') {
         let (pri, after) = parse_pri(rest)?;
         fields.push(n.pri.clone(), Value::Int(i64::from(pri)));
-        fields.push(
-            n.facility.clone(),
-            n.facilities[usize::from(pri >> 3)].clone(),
-        );
-        fields.push(
-            n.severity.clone(),
-            n.severities[usize::from(pri & 7)].clone(),
-        );
+        fields.push(n.facility.clone(), n.facilities[usize::from(pri >> 3)].clone());
+        fields.push(n.severity.clone(), n.severities[usize::from(pri & 7)].clone());
         rest = after;
         if let Some(after_version) = rest.strip_prefix("1 ") {
             let time = parse_5424(after_version, &mut fields)?;
@@ -164,20 +144,14 @@ fn parse_5424(s: &str, fields: &mut Fields) -> Result<Option<Timestamp>, ParseEr
     let time = if ts == "-" {
         None
     } else {
-        let t = DateTime::parse_from_rfc3339(ts)
-            .map_err(|_| err("timestamp", "RFC 5424 timestamp is not RFC 3339"))?;
+        let t = DateTime::parse_from_rfc3339(ts).map_err(|_| err("timestamp", "RFC 5424 timestamp is not RFC 3339"))?;
         Some(t.with_timezone(&Utc))
     };
     let (host, s) = header_field(s, "host", MAX_HOST)?;
     let (app, s) = header_field(s, "app_name", MAX_APP)?;
     let (procid, s) = header_field(s, "proc_id", MAX_PROCID)?;
     let (msgid, s) = header_field(s, "msg_id", MAX_MSGID)?;
-    for (name, v) in [
-        (&n.host, host),
-        (&n.app_name, app),
-        (&n.proc_id, procid),
-        (&n.msg_id, msgid),
-    ] {
+    for (name, v) in [(&n.host, host), (&n.app_name, app), (&n.proc_id, procid), (&n.msg_id, msgid)] {
         if let Some(v) = v {
             fields.push(name.clone(), v);
         }
@@ -186,22 +160,16 @@ fn parse_5424(s: &str, fields: &mut Fields) -> Result<Option<Timestamp>, ParseEr
     if rest.is_empty() {
         return Ok(time);
     }
-    let msg = rest
-        .strip_prefix(' ')
-        .ok_or_else(|| err("structured_data", "expected a space after structured data"))?;
+    let msg = rest.strip_prefix(' ').ok_or_else(|| err("structured_data", "expected a space after structured data"))?;
     let msg = msg.strip_prefix('\u{feff}').unwrap_or(msg);
     fields.push(n.message.clone(), msg);
     Ok(time)
 }
 
 /// One space-terminated RFC 5424 header field: printable US-ASCII, `-` for nil.
-fn header_field<'a>(
-    s: &'a str,
-    field: &'static str,
-    max: usize,
-) -> Result<(Option<&'a str>, &'a str), ParseError> {
-    let i = memchr::memchr(b' ', s.as_bytes())
-        .ok_or_else(|| err(field, "header ends early (missing field or space)"))?;
+fn header_field<'a>(s: &'a str, field: &'static str, max: usize) -> Result<(Option<&'a str>, &'a str), ParseError> {
+    let i =
+        memchr::memchr(b' ', s.as_bytes()).ok_or_else(|| err(field, "header ends early (missing field or space)"))?;
     let v = &s[..i];
     if v.is_empty() {
         return Err(err(field, "empty header field (two spaces)"));
@@ -236,25 +204,20 @@ fn parse_sd<'a>(s: &'a str, fields: &mut Fields) -> Result<&'a str, ParseError> 
         s = &elem[end..];
         let mut any_param = false;
         while let Some(p) = s.strip_prefix(' ') {
-            let eq = p
-                .bytes()
-                .position(|b| b == b'=')
-                .ok_or_else(|| err("structured_data", "SD parameter without '='"))?;
+            let eq =
+                p.bytes().position(|b| b == b'=').ok_or_else(|| err("structured_data", "SD parameter without '='"))?;
             let name = &p[..eq];
             if !is_sd_name(name, 32) {
                 return Err(err("structured_data", "invalid SD parameter name"));
             }
-            let v = p[eq + 1..]
-                .strip_prefix('"')
-                .ok_or_else(|| err("structured_data", "SD parameter value not quoted"))?;
+            let v =
+                p[eq + 1..].strip_prefix('"').ok_or_else(|| err("structured_data", "SD parameter value not quoted"))?;
             let (value, after) = sd_value(v)?;
             fields.push(format!("sd.{id}.{name}"), value);
             any_param = true;
             s = after;
         }
-        s = s
-            .strip_prefix(']')
-            .ok_or_else(|| err("structured_data", "SD element not closed by ']'"))?;
+        s = s.strip_prefix(']').ok_or_else(|| err("structured_data", "SD element not closed by ']'"))?;
         if !any_param {
             // Keep the element's presence visible (`[origin]` alone still says something).
             fields.push(format!("sd.{id}"), "");
@@ -265,10 +228,7 @@ fn parse_sd<'a>(s: &'a str, fields: &mut Fields) -> Result<&'a str, ParseError> 
 
 /// SD-NAME: 1–32 printable ASCII characters except `=`, space, `]`, `"`.
 fn is_sd_name(s: &str, max: usize) -> bool {
-    !s.is_empty()
-        && s.len() <= max
-        && s.bytes()
-            .all(|b| (33..=126).contains(&b) && !matches!(b, b'=' | b']' | b'"'))
+    !s.is_empty() && s.len() <= max && s.bytes().all(|b| (33..=126).contains(&b) && !matches!(b, b'=' | b']' | b'"'))
 }
 
 /// A PARAM-VALUE after its opening quote: unescapes `\"`, `\\`, `\]`; other backslashes stay.
@@ -291,17 +251,10 @@ fn sd_value(s: &str) -> Result<(String, &str), ParseError> {
             _ => i += 1,
         }
     }
-    Err(err(
-        "structured_data",
-        "SD parameter value not closed by '\"'",
-    ))
+    Err(err("structured_data", "SD parameter value not closed by '\"'"))
 }
 
-fn parse_3164(
-    s: &str,
-    ctx: &SyslogContext,
-    fields: &mut Fields,
-) -> Result<Option<Timestamp>, ParseError> {
+fn parse_3164(s: &str, ctx: &SyslogContext, fields: &mut Fields) -> Result<Option<Timestamp>, ParseError> {
     let n = &*NAMES;
     let (time, s) = if s.as_bytes().first().is_some_and(u8::is_ascii_digit) {
         let (ts, rest) = token(s);
@@ -362,10 +315,7 @@ fn is_tag(t: &str) -> bool {
         }
         None => tag,
     };
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b > 32 && b != b'[' && b != b']' && b != b':')
+    !name.is_empty() && name.bytes().all(|b| b > 32 && b != b'[' && b != b']' && b != b':')
 }
 
 /// ISO 8601 / RFC 3339 timestamp; without an offset it is taken in `tz`.
@@ -382,16 +332,11 @@ fn parse_iso(ts: &str, tz: FixedOffset) -> Result<Timestamp, ParseError> {
 }
 
 pub(crate) fn local_to_utc(ndt: NaiveDateTime, tz: FixedOffset) -> Option<Timestamp> {
-    ndt.checked_sub_signed(TimeDelta::seconds(i64::from(tz.local_minus_utc())))
-        .map(|t| t.and_utc())
+    ndt.checked_sub_signed(TimeDelta::seconds(i64::from(tz.local_minus_utc()))).map(|t| t.and_utc())
 }
 
 pub(crate) fn month_from(b: &[u8]) -> Option<u32> {
-    let m = [
-        b.first()?.to_ascii_lowercase(),
-        b.get(1)?.to_ascii_lowercase(),
-        b.get(2)?.to_ascii_lowercase(),
-    ];
+    let m = [b.first()?.to_ascii_lowercase(), b.get(1)?.to_ascii_lowercase(), b.get(2)?.to_ascii_lowercase()];
     Some(match &m {
         b"jan" => 1,
         b"feb" => 2,
@@ -411,19 +356,13 @@ pub(crate) fn month_from(b: &[u8]) -> Option<u32> {
 
 fn two_digits(b: &[u8], at: usize) -> Option<u32> {
     let (h, l) = (*b.get(at)?, *b.get(at + 1)?);
-    (h.is_ascii_digit() && l.is_ascii_digit())
-        .then(|| u32::from(h - b'0') * 10 + u32::from(l - b'0'))
+    (h.is_ascii_digit() && l.is_ascii_digit()).then(|| u32::from(h - b'0') * 10 + u32::from(l - b'0'))
 }
 
 /// `Mmm dd hh:mm:ss[.frac]` with `dd` as `d`, ` d` or `dd`; returns the time and the rest.
 fn parse_bsd_time<'a>(s: &'a str, ctx: &SyslogContext) -> Result<(Timestamp, &'a str), ParseError> {
     let b = s.as_bytes();
-    let bad = || {
-        err(
-            "timestamp",
-            "expected 'Mmm dd hh:mm:ss' or an ISO 8601 timestamp",
-        )
-    };
+    let bad = || err("timestamp", "expected 'Mmm dd hh:mm:ss' or an ISO 8601 timestamp");
     let month = month_from(b).ok_or_else(bad)?;
     if b.get(3) != Some(&b' ') {
         return Err(bad());
@@ -481,17 +420,10 @@ fn parse_bsd_time<'a>(s: &'a str, ctx: &SyslogContext) -> Result<(Timestamp, &'a
             let year = now.with_timezone(&ctx.tz).year();
             let limit = now + TimeDelta::days(1);
             // Latest year not after now + 1 day; Feb 29 may need a step back of up to 8 years.
-            (0..=8)
-                .filter_map(|back| make(year - back))
-                .find(|t| *t <= limit)
+            (0..=8).filter_map(|back| make(year - back)).find(|t| *t <= limit)
         }
     };
-    let time = time.ok_or_else(|| {
-        err(
-            "timestamp",
-            "no such date or time (e.g. day 31 of a 30-day month)",
-        )
-    })?;
+    let time = time.ok_or_else(|| err("timestamp", "no such date or time (e.g. day 31 of a 30-day month)"))?;
     Ok((time, rest))
 }
 
@@ -534,10 +466,7 @@ mod tests {
         assert_eq!(s(&f, "host"), Some("web01"));
         assert_eq!(s(&f, "app_name"), Some("sudo"));
         assert_eq!(s(&f, "proc_id"), None);
-        assert_eq!(
-            s(&f, "message"),
-            Some("alice : TTY=pts/0 ; COMMAND=/bin/sh")
-        );
+        assert_eq!(s(&f, "message"), Some("alice : TTY=pts/0 ; COMMAND=/bin/sh"));
     }
 
     #[test]
@@ -566,8 +495,7 @@ mod tests {
 
     #[test]
     fn rsyslog_file_format_iso_timestamp() {
-        let (t, f) =
-            parse("2024-06-01T12:30:45.123456+01:00 mail1 postfix/smtpd[12]: connect from x");
+        let (t, f) = parse("2024-06-01T12:30:45.123456+01:00 mail1 postfix/smtpd[12]: connect from x");
         assert_eq!(t.as_deref(), Some("2024-06-01T11:30:45.123Z"));
         assert_eq!(s(&f, "app_name"), Some("postfix/smtpd"));
         let (t, _) = parse("<13>2024-06-01T12:30:45 mail1 app: zoneless is UTC by default");
@@ -579,33 +507,19 @@ mod tests {
         let tz = FixedOffset::east_opt(3600).unwrap();
         let c = SyslogContext::with_year(2023).in_tz(tz);
         let (t, _) = parse_syslog_line("Jul  1 10:00:00 h a: m", &c).unwrap();
-        assert_eq!(
-            t.map(|t| format_utc(&t)).as_deref(),
-            Some("2023-07-01T09:00:00.000Z")
-        );
+        assert_eq!(t.map(|t| format_utc(&t)).as_deref(), Some("2023-07-01T09:00:00.000Z"));
 
         let now = parse_utc_t("2025-01-03T00:00:00Z");
         let c = SyslogContext::with_now(now);
         let (t, _) = parse_syslog_line("Dec 31 23:59:59 h a: m", &c).unwrap();
-        assert_eq!(
-            t.map(|t| format_utc(&t)).as_deref(),
-            Some("2024-12-31T23:59:59.000Z")
-        );
+        assert_eq!(t.map(|t| format_utc(&t)).as_deref(), Some("2024-12-31T23:59:59.000Z"));
         let (t, _) = parse_syslog_line("Jan  2 08:00:00 h a: m", &c).unwrap();
-        assert_eq!(
-            t.map(|t| format_utc(&t)).as_deref(),
-            Some("2025-01-02T08:00:00.000Z")
-        );
+        assert_eq!(t.map(|t| format_utc(&t)).as_deref(), Some("2025-01-02T08:00:00.000Z"));
         // Feb 29 read in a non-leap year goes back to the last leap year.
         let (t, _) = parse_syslog_line("Feb 29 08:00:00 h a: m", &c).unwrap();
-        assert_eq!(
-            t.map(|t| format_utc(&t)).as_deref(),
-            Some("2024-02-29T08:00:00.000Z")
-        );
+        assert_eq!(t.map(|t| format_utc(&t)).as_deref(), Some("2024-02-29T08:00:00.000Z"));
         // With a fixed year that has no Feb 29, the line is refused rather than guessed.
-        assert!(
-            parse_syslog_line("Feb 29 08:00:00 h a: m", &SyslogContext::with_year(2023)).is_err()
-        );
+        assert!(parse_syslog_line("Feb 29 08:00:00 h a: m", &SyslogContext::with_year(2023)).is_err());
     }
 
     fn parse_utc_t(s: &str) -> Timestamp {
@@ -625,10 +539,7 @@ mod tests {
         assert_eq!(s(&f, "proc_id"), None);
         assert_eq!(s(&f, "msg_id"), Some("ID47"));
         assert_eq!(s(&f, "sd.exampleSDID@32473.iut"), Some("3"));
-        assert_eq!(
-            s(&f, "sd.exampleSDID@32473.eventSource"),
-            Some("App \"x\" ]\\")
-        );
+        assert_eq!(s(&f, "sd.exampleSDID@32473.eventSource"), Some("App \"x\" ]\\"));
         assert_eq!(s(&f, "sd.meta.seq"), Some("1"));
         assert_eq!(s(&f, "message"), Some("An event"));
     }

@@ -108,28 +108,17 @@ impl W3cParser {
         let values: Vec<&str> = line.split([' ', '\t']).filter(|v| !v.is_empty()).collect();
         let cols = match &self.columns {
             Some(c) => c,
-            None => self
-                .defaults
-                .iter()
-                .find(|d| d.len() == values.len())
-                .ok_or_else(|| {
-                    ParseError::new(
-                        "#Fields",
-                        format!(
-                            "no #Fields directive yet and {} values fit no IIS default",
-                            values.len()
-                        ),
-                    )
-                })?,
+            None => self.defaults.iter().find(|d| d.len() == values.len()).ok_or_else(|| {
+                ParseError::new(
+                    "#Fields",
+                    format!("no #Fields directive yet and {} values fit no IIS default", values.len()),
+                )
+            })?,
         };
         if values.len() != cols.len() {
             return Err(ParseError::new(
                 "#Fields",
-                format!(
-                    "{} values but #Fields declares {}",
-                    values.len(),
-                    cols.len()
-                ),
+                format!("{} values but #Fields declares {}", values.len(), cols.len()),
             ));
         }
         let mut fields = Fields::with_capacity(cols.len() + 1);
@@ -184,10 +173,7 @@ impl W3cParser {
         let ts = match (date, time) {
             (Some(d), Some(t)) => Some(d.and_time(t).and_utc()),
             (None, Some(_)) => {
-                return Err(ParseError::new(
-                    "date",
-                    "time without a date column or #Date",
-                ));
+                return Err(ParseError::new("date", "time without a date column or #Date"));
             }
             _ => None,
         };
@@ -201,10 +187,7 @@ impl W3cParser {
             "fields" => {
                 let cols = columns(value);
                 if cols.is_empty() {
-                    return Err(ParseError::new(
-                        "#Fields",
-                        "#Fields directive lists no fields",
-                    ));
+                    return Err(ParseError::new("#Fields", "#Fields directive lists no fields"));
                 }
                 if cols.len() > MAX_COLUMNS {
                     return Err(ParseError::new("#Fields", "more than 128 fields"));
@@ -237,8 +220,8 @@ fn columns(spec: &str) -> Vec<Column> {
                 "time" => Column::Time,
                 "cs-uri-stem" => Column::Stem,
                 "cs-uri-query" => Column::Query,
-                "sc-status" | "sc-substatus" | "sc-win32-status" | "sc-bytes" | "cs-bytes"
-                | "time-taken" | "s-port" => Column::Int(name.into()),
+                "sc-status" | "sc-substatus" | "sc-win32-status" | "sc-bytes" | "cs-bytes" | "time-taken"
+                | "s-port" => Column::Int(name.into()),
                 _ => Column::Text(name.into()),
             }
         })
@@ -283,19 +266,13 @@ mod tests {
         assert_eq!(f.get_str("cs-uri-query"), Some("/owa/auth/x.js?a=1&b=2"));
         assert_eq!(f.get_str("cs-uri-query-string"), Some("a=1&b=2"));
         assert_eq!(f.get("cs-username"), None);
-        assert_eq!(
-            f.get_str("cs-user-agent"),
-            Some("Mozilla/5.0+(Windows+NT+10.0)")
-        );
+        assert_eq!(f.get_str("cs-user-agent"), Some("Mozilla/5.0+(Windows+NT+10.0)"));
         assert_eq!(f.get_str("cs-referer"), Some("https://ref/"));
         assert_eq!(f.get("sc-status"), Some(&Value::Int(200)));
         assert_eq!(f.get("time-taken"), Some(&Value::Int(15)));
         assert_eq!(f.get("date"), None);
         // IIS 7 default (no referer) by value count.
-        let (_, f) = event(
-            &mut p,
-            "2024-05-06 07:08:09 10.0.0.5 GET / - 80 - 1.1.1.1 UA 404 0 2 1",
-        );
+        let (_, f) = event(&mut p, "2024-05-06 07:08:09 10.0.0.5 GET / - 80 - 1.1.1.1 UA 404 0 2 1");
         assert_eq!(f.get_str("cs-uri-query"), Some("/"));
         assert_eq!(f.get("cs-uri-query-string"), None);
         assert_eq!(f.get("sc-status"), Some(&Value::Int(404)));
@@ -312,16 +289,12 @@ mod tests {
         ] {
             assert_eq!(p.parse_line(d), Ok(W3cLine::Directive));
         }
-        assert_eq!(
-            p.software(),
-            Some("Microsoft Internet Information Services 10.0")
-        );
+        assert_eq!(p.software(), Some("Microsoft Internet Information Services 10.0"));
         assert_eq!(p.version(), Some("1.0"));
         let (t, f) = event(&mut p, "01:02:03.5 10.1.1.1 POST /x 500");
         assert_eq!(t.as_deref(), Some("2024-05-06T01:02:03.500Z"));
         assert_eq!(f.get_str("cs-uri-query"), Some("/x"));
-        p.parse_line("#Fields: date time s-computername cs(Cookie) sc-bytes")
-            .unwrap();
+        p.parse_line("#Fields: date time s-computername cs(Cookie) sc-bytes").unwrap();
         let (t, f) = event(&mut p, "2024-05-07 00:00:01 WEB01 a=b 1234");
         assert_eq!(t.as_deref(), Some("2024-05-07T00:00:01.000Z"));
         assert_eq!(f.get_str("s-computername"), Some("WEB01"));
@@ -333,27 +306,12 @@ mod tests {
     #[test]
     fn rejects_malformed() {
         let mut p = W3cParser::new();
-        assert_eq!(
-            p.parse_line("just some words").unwrap_err().field,
-            "#Fields"
-        );
+        assert_eq!(p.parse_line("just some words").unwrap_err().field, "#Fields");
         p.parse_line("#Fields: date time c-ip").unwrap();
-        assert_eq!(
-            p.parse_line("2024-01-01 00:00:00").unwrap_err().field,
-            "#Fields"
-        );
-        assert_eq!(
-            p.parse_line("2024-01-01 00:00:00 a b").unwrap_err().field,
-            "#Fields"
-        );
-        assert_eq!(
-            p.parse_line("2024-13-01 00:00:00 a").unwrap_err().field,
-            "date"
-        );
-        assert_eq!(
-            p.parse_line("2024-01-01 24:00:00 a").unwrap_err().field,
-            "time"
-        );
+        assert_eq!(p.parse_line("2024-01-01 00:00:00").unwrap_err().field, "#Fields");
+        assert_eq!(p.parse_line("2024-01-01 00:00:00 a b").unwrap_err().field, "#Fields");
+        assert_eq!(p.parse_line("2024-13-01 00:00:00 a").unwrap_err().field, "date");
+        assert_eq!(p.parse_line("2024-01-01 24:00:00 a").unwrap_err().field, "time");
         assert_eq!(p.parse_line("#Fields:").unwrap_err().field, "#Fields");
         assert_eq!(p.parse_line("#Date: yesterday").unwrap_err().field, "#Date");
         p.parse_line("#Fields: time c-ip").unwrap();

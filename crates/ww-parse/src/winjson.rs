@@ -91,11 +91,7 @@ pub fn detect_shape(v: &J) -> JsonShape {
     let Some(obj) = v.as_object() else {
         return JsonShape::Generic;
     };
-    if obj
-        .get("Event")
-        .and_then(|e| e.get("System"))
-        .is_some_and(J::is_object)
-    {
+    if obj.get("Event").and_then(|e| e.get("System")).is_some_and(J::is_object) {
         JsonShape::EvtxDump
     } else if obj.get("winlog").is_some_and(J::is_object) {
         JsonShape::Ecs
@@ -109,10 +105,7 @@ pub fn detect_shape(v: &J) -> JsonShape {
 /// Detects the shape of `v` and flattens it into `fields`.
 pub fn flatten_json(v: &J, fields: &mut Fields) -> Flattened {
     let shape = detect_shape(v);
-    let mut f = Flattener {
-        fields,
-        truncated: false,
-    };
+    let mut f = Flattener { fields, truncated: false };
     let mut fallback = None;
     let time = match shape {
         JsonShape::EvtxDump => match f.evtx(v) {
@@ -130,40 +123,24 @@ pub fn flatten_json(v: &J, fields: &mut Fields) -> Flattened {
             generic_time(v)
         }
     };
-    Flattened {
-        shape,
-        time,
-        truncated: f.truncated,
-        fallback,
-    }
+    Flattened { shape, time, truncated: f.truncated, fallback }
 }
 
 /// Flattens the `evtx` crate's JSON for one record; returns `System/TimeCreated/@SystemTime` as
 /// UTC. Fails, adding no field, when `v` has no `Event.System` object.
 pub fn flatten_evtx_json(v: &J, fields: &mut Fields) -> Result<Option<Timestamp>, String> {
-    Flattener {
-        fields,
-        truncated: false,
-    }
-    .evtx(v)
+    Flattener { fields, truncated: false }.evtx(v)
 }
 
 /// Flattens Winlogbeat / ECS JSON; returns the time from `@timestamp` (or another time key).
 pub fn flatten_ecs(v: &J, fields: &mut Fields) -> Option<Timestamp> {
-    Flattener {
-        fields,
-        truncated: false,
-    }
-    .ecs(v)
+    Flattener { fields, truncated: false }.ecs(v)
 }
 
 /// Flattens any JSON into dotted keys; returns the time from the first [`TIME_KEYS`] entry that
 /// parses, and whether some value was nested too deep.
 pub fn flatten_generic(v: &J, fields: &mut Fields) -> (Option<Timestamp>, bool) {
-    let mut f = Flattener {
-        fields,
-        truncated: false,
-    };
+    let mut f = Flattener { fields, truncated: false };
     f.generic(v);
     (generic_time(v), f.truncated)
 }
@@ -177,14 +154,8 @@ impl Flattener<'_> {
     // ---- evtx dump -------------------------------------------------------------------------
 
     fn evtx(&mut self, v: &J) -> Result<Option<Timestamp>, String> {
-        let event = v
-            .get("Event")
-            .and_then(J::as_object)
-            .ok_or_else(|| "no `Event` object".to_owned())?;
-        let system = event
-            .get("System")
-            .and_then(J::as_object)
-            .ok_or_else(|| "no `Event.System` object".to_owned())?;
+        let event = v.get("Event").and_then(J::as_object).ok_or_else(|| "no `Event` object".to_owned())?;
+        let system = event.get("System").and_then(J::as_object).ok_or_else(|| "no `Event.System` object".to_owned())?;
         let time = self.system(system);
         for (key, value) in event {
             match key.as_str() {
@@ -210,10 +181,7 @@ impl Flattener<'_> {
             match key.as_str() {
                 "EventID" => {
                     let (id, qualifiers) = match value {
-                        J::Object(o) => (
-                            o.get("#text"),
-                            o.get("#attributes").and_then(|a| a.get("Qualifiers")),
-                        ),
+                        J::Object(o) => (o.get("#text"), o.get("#attributes").and_then(|a| a.get("Qualifiers"))),
                         other => (Some(other), None),
                     };
                     let qualifiers = qualifiers.or_else(|| attr(sys, "EventID", "Qualifiers"));
@@ -259,21 +227,12 @@ impl Flattener<'_> {
             ("Execution", "ProcessID", "ProcessID", true),
             ("Execution", "ThreadID", "ThreadID", true),
             ("Correlation", "ActivityID", "ActivityID", false),
-            (
-                "Correlation",
-                "RelatedActivityID",
-                "RelatedActivityID",
-                false,
-            ),
+            ("Correlation", "RelatedActivityID", "RelatedActivityID", false),
             ("Security", "UserID", "UserID", false),
         ];
         for (element, name, field, is_num) in attributes {
             let value = attr(sys, element, name);
-            let value = if is_num {
-                value.and_then(numeric)
-            } else {
-                value.and_then(scalar)
-            };
+            let value = if is_num { value.and_then(numeric) } else { value.and_then(scalar) };
             if let Some(value) = value {
                 self.fields.push(field, value);
             }
@@ -436,11 +395,7 @@ impl Flattener<'_> {
             ("RelatedActivityID", get(&["related_activity_id"]), false),
         ];
         for (name, value, is_num) in mapped {
-            let value = if is_num {
-                value.and_then(numeric)
-            } else {
-                value.and_then(scalar)
-            };
+            let value = if is_num { value.and_then(numeric) } else { value.and_then(scalar) };
             if let Some(value) = value {
                 self.fields.push(name, value);
             }
@@ -599,25 +554,16 @@ impl Flattener<'_> {
 /// An attribute of a child element, in either of the evtx crate's layouts: `{"X":{"#attributes":
 /// {"a":..}}}` or, with `separate_json_attributes`, `{"X_attributes":{"a":..}}`.
 fn attr<'a>(obj: &'a Map<String, J>, element: &str, name: &str) -> Option<&'a J> {
-    if let Some(v) = obj
-        .get(element)
-        .and_then(|e| e.get("#attributes"))
-        .and_then(|a| a.get(name))
-    {
+    if let Some(v) = obj.get(element).and_then(|e| e.get("#attributes")).and_then(|a| a.get(name)) {
         return Some(v);
     }
-    obj.get(&format!("{element}_attributes"))
-        .and_then(|a| a.get(name))
+    obj.get(&format!("{element}_attributes")).and_then(|a| a.get(name))
 }
 
 /// The static spelling of a System field name, so the common names are not re-allocated from
 /// the JSON key.
 fn static_name(key: &str) -> &'static str {
-    SYSTEM_FIELDS
-        .iter()
-        .find(|n| **n == key)
-        .copied()
-        .unwrap_or("System")
+    SYSTEM_FIELDS.iter().find(|n| **n == key).copied().unwrap_or("System")
 }
 
 /// Numbers, and text holding a decimal integer, as `Int`; other text as `Str`; `#text` unwrapped.
@@ -685,9 +631,7 @@ mod tests {
     }
 
     fn s(f: &Fields, name: &str) -> Option<String> {
-        f.iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.to_string())
+        f.iter().find(|(n, _)| *n == name).map(|(_, v)| v.to_string())
     }
 
     fn security_4624() -> J {
@@ -708,30 +652,16 @@ mod tests {
         assert_eq!(r.shape, JsonShape::EvtxDump);
         assert_eq!(f.get("EventID"), Some(&Value::Int(4624)));
         assert_eq!(f.get("EventID_Qualifiers"), Some(&Value::Int(16384)));
-        assert_eq!(
-            f.get("Version"),
-            Some(&Value::Int(2)),
-            "numeric text becomes a number"
-        );
-        assert_eq!(
-            s(&f, "Provider_Name").as_deref(),
-            Some("Microsoft-Windows-Security-Auditing")
-        );
+        assert_eq!(f.get("Version"), Some(&Value::Int(2)), "numeric text becomes a number");
+        assert_eq!(s(&f, "Provider_Name").as_deref(), Some("Microsoft-Windows-Security-Auditing"));
         assert_eq!(s(&f, "Provider_Guid").as_deref(), Some("{5484}"));
         assert_eq!(f.get("ProcessID"), Some(&Value::Int(512)));
         assert_eq!(s(&f, "ActivityID").as_deref(), Some("{42}"));
         assert_eq!(s(&f, "UserID").as_deref(), Some("S-1-5-18"));
-        assert_eq!(
-            s(&f, "TimeCreated").as_deref(),
-            Some("2021-10-20T13:39:17.3154798Z")
-        );
+        assert_eq!(s(&f, "TimeCreated").as_deref(), Some("2021-10-20T13:39:17.3154798Z"));
         assert_eq!(s(&f, "TargetUserName").as_deref(), Some("admmig"));
         assert_eq!(f.get("LogonType"), Some(&Value::Int(9)));
-        assert_eq!(
-            f.get("Empty"),
-            Some(&Value::Null),
-            "empty Data is kept as null"
-        );
+        assert_eq!(f.get("Empty"), Some(&Value::Null), "empty Data is kept as null");
         assert_eq!(s(&f, "Channel").as_deref(), Some("Security"), "System wins");
         assert_eq!(s(&f, "EventData.Channel").as_deref(), Some("spoofed"));
         assert!(s(&f, "xmlns").is_none());
@@ -747,13 +677,7 @@ mod tests {
         let v = json!({"Event":{"System":{"EventID":800,"Channel":"Windows PowerShell"},
             "EventData":{"Data":{"#text":["", "HostName=ConsoleHost"]},"Binary":"DEADBEEF"}}});
         let (f, _) = flat(&v);
-        assert_eq!(
-            f.get("Data"),
-            Some(&Value::List(vec![
-                Value::str(""),
-                Value::str("HostName=ConsoleHost")
-            ]))
-        );
+        assert_eq!(f.get("Data"), Some(&Value::List(vec![Value::str(""), Value::str("HostName=ConsoleHost")])));
         assert_eq!(s(&f, "Binary").as_deref(), Some("DEADBEEF"));
         let v = json!({"Event":{"System":{"EventID":7045},"EventData":{"Data":{"#text":"one"}}}});
         let (f, _) = flat(&v);
@@ -771,10 +695,7 @@ mod tests {
         let (f, _) = flat(&v);
         assert_eq!(s(&f, "SubjectUserName").as_deref(), Some("admmig"));
         assert_eq!(s(&f, "Channel").as_deref(), Some("System"));
-        assert_eq!(
-            s(&f, "UserData.LogFileCleared.Channel").as_deref(),
-            Some("Security")
-        );
+        assert_eq!(s(&f, "UserData.LogFileCleared.Channel").as_deref(), Some("Security"));
         assert_eq!(s(&f, "fileRef").as_deref(), Some("a.cer"));
         assert_eq!(s(&f, "Cert").as_deref(), Some("body"));
     }
@@ -805,10 +726,7 @@ mod tests {
             "process":{"command_line":"x -y"},"source":{"ip":"10.0.0.1"},"host":{"name":"ws1.local"},"tags":["a","b"]});
         let mut f = Fields::new();
         let t = flatten_ecs(&v, &mut f);
-        assert_eq!(
-            t.map(|t| ww_core::time::format_utc(&t)).as_deref(),
-            Some("2024-03-01T10:20:30.123Z")
-        );
+        assert_eq!(t.map(|t| ww_core::time::format_utc(&t)).as_deref(), Some("2024-03-01T10:20:30.123Z"));
         assert_eq!(f.get("EventID"), Some(&Value::Int(4688)));
         assert_eq!(s(&f, "Channel").as_deref(), Some("Security"));
         assert_eq!(s(&f, "Computer").as_deref(), Some("ws1"));
@@ -819,10 +737,7 @@ mod tests {
         assert_eq!(s(&f, "process.command_line").as_deref(), Some("x -y"));
         assert_eq!(s(&f, "source.ip").as_deref(), Some("10.0.0.1"));
         assert_eq!(s(&f, "winlog.task").as_deref(), Some("Process Creation"));
-        assert_eq!(
-            f.get("tags"),
-            Some(&Value::List(vec![Value::str("a"), Value::str("b")]))
-        );
+        assert_eq!(f.get("tags"), Some(&Value::List(vec![Value::str("a"), Value::str("b")])));
         assert!(s(&f, "winlog.event_id").is_none());
         assert_eq!(detect_shape(&v), JsonShape::Ecs);
     }
@@ -846,10 +761,7 @@ mod tests {
         assert_eq!(f.get("EventID"), Some(&Value::Int(4625)));
         assert_eq!(s(&f, "TargetUserName").as_deref(), Some("bob"));
         assert_eq!(s(&f, "Computer").as_deref(), Some("dc1"));
-        assert_eq!(
-            s(&f, "Provider_Name").as_deref(),
-            Some("Microsoft-Windows-Security-Auditing")
-        );
+        assert_eq!(s(&f, "Provider_Name").as_deref(), Some("Microsoft-Windows-Security-Auditing"));
         assert!(r.time.is_some());
     }
 
@@ -859,14 +771,7 @@ mod tests {
         let (f, r) = flat(&v);
         assert_eq!(r.shape, JsonShape::Generic);
         assert_eq!(f.get("a.b.c"), Some(&Value::Int(1)));
-        assert_eq!(
-            f.get("l"),
-            Some(&Value::List(vec![
-                Value::Int(1),
-                Value::str("x"),
-                Value::Null
-            ]))
-        );
+        assert_eq!(f.get("l"), Some(&Value::List(vec![Value::Int(1), Value::str("x"), Value::Null])));
         assert_eq!(s(&f, "o.1.k").as_deref(), Some("w"));
         assert_eq!(f.get("e"), Some(&Value::Null));
         assert_eq!(r.time.map(|t| t.timestamp()), Some(1_700_000_000));
@@ -882,11 +787,7 @@ mod tests {
             json!({"@timestamp":"2023-11-14T22:13:20Z"}),
             json!({"date":"2023-11-14 22:13:20"}),
         ] {
-            assert_eq!(
-                generic_time(&v).map(|t| t.timestamp()),
-                Some(1_700_000_000),
-                "{v}"
-            );
+            assert_eq!(generic_time(&v).map(|t| t.timestamp()), Some(1_700_000_000), "{v}");
         }
         assert_eq!(generic_time(&json!({"time":"soon"})), None);
         assert_eq!(generic_time(&json!({"time":-5})), None);
@@ -903,11 +804,7 @@ mod tests {
         let (f, r) = flat(&v);
         assert!(r.truncated);
         assert_eq!(f.len(), 1);
-        let (name, value) = f
-            .iter()
-            .next()
-            .map(|(n, v)| (n.to_owned(), v.clone()))
-            .unwrap_or(("".into(), Value::Null));
+        let (name, value) = f.iter().next().map(|(n, v)| (n.to_owned(), v.clone())).unwrap_or(("".into(), Value::Null));
         assert_eq!(name.split('.').count(), MAX_DEPTH + 1);
         assert!(value.as_str().is_some_and(|t| t.contains("leaf")));
         let (_, r) = flat(&json!({"a":{"b":1}}));

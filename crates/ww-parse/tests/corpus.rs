@@ -12,25 +12,14 @@ use ww_parse::syslog::SyslogContext;
 fn corpus_dir() -> PathBuf {
     let base = std::env::var_os("WW_CORPORA")
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../../shared/corpora"
-            ))
-            .to_path_buf()
-        });
+        .unwrap_or_else(|| Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpora")).to_path_buf());
     base.join("crowdsec-hub-tests")
 }
 
 /// `log_file` and `log_type` from a test's config.yaml (two flat keys; no YAML parser needed).
 fn config(dir: &Path) -> Option<(String, String)> {
     let text = std::fs::read_to_string(dir.join("config.yaml")).ok()?;
-    let get = |key: &str| {
-        text.lines().find_map(|l| {
-            l.strip_prefix(key)
-                .map(|v| v.trim().trim_matches('"').to_owned())
-        })
-    };
+    let get = |key: &str| text.lines().find_map(|l| l.strip_prefix(key).map(|v| v.trim().trim_matches('"').to_owned()));
     Some((get("log_file:")?, get("log_type:")?))
 }
 
@@ -71,19 +60,9 @@ fn crowdsec_corpus_parses() {
         let name = path.display().to_string();
         let stats = read_lines_with(format, &opts, name.as_str().into(), &bytes[..], &mut sink)
             .expect("reading from memory cannot fail");
-        let non_blank = bytes
-            .split(|&b| b == b'\n')
-            .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
-            .count();
-        let line_errors = sink
-            .diagnostics
-            .iter()
-            .filter(|d| d.field.as_deref() != Some("encoding"))
-            .count() as u64;
-        assert_eq!(
-            line_errors, stats.errors,
-            "{name}: one diagnostic per bad line"
-        );
+        let non_blank = bytes.split(|&b| b == b'\n').filter(|l| !l.iter().all(u8::is_ascii_whitespace)).count();
+        let line_errors = sink.diagnostics.iter().filter(|d| d.field.as_deref() != Some("encoding")).count() as u64;
+        assert_eq!(line_errors, stats.errors, "{name}: one diagnostic per bad line");
         // Syslog keeps bad lines as events; access logs do not.
         let expected_events = match format {
             LineFormat::Syslog => non_blank as u64,
@@ -110,28 +89,15 @@ fn crowdsec_corpus_parses() {
         }
     }
     for (what, t) in [("access", &access), ("syslog", &syslog)] {
-        let rate = if t.lines == 0 {
-            0.0
-        } else {
-            100.0 * (t.lines - t.failed) as f64 / t.lines as f64
-        };
+        let rate = if t.lines == 0 { 0.0 } else { 100.0 * (t.lines - t.failed) as f64 / t.lines as f64 };
         eprintln!(
             "{what}: {} files, {} lines, {} unparsed, parse rate {rate:.1}%, sniffed right {}/{}",
             t.files, t.lines, t.failed, t.sniffed_right, t.files
         );
     }
-    assert!(
-        access.files > 0 && syslog.files > 0,
-        "corpus present but no usable files found"
-    );
+    assert!(access.files > 0 && syslog.files > 0, "corpus present but no usable files found");
     // The unparsed access lines are nginx/Apache *error* log lines and Nginx Proxy Manager's
     // custom formats that the hub files mix in; none is a combined/common access line.
-    assert!(
-        access.failed * 100 <= access.lines * 10,
-        "access parse rate under 90%"
-    );
-    assert_eq!(
-        syslog.failed, 0,
-        "every syslog sample line is RFC 3164/5424"
-    );
+    assert!(access.failed * 100 <= access.lines * 10, "access parse rate under 90%");
+    assert_eq!(syslog.failed, 0, "every syslog sample line is RFC 3164/5424");
 }

@@ -30,8 +30,8 @@ fn check(name: &str, format: LineFormat, sniffed: Format) {
     let mut sink = VecSink::default();
     // A fixed year keeps yearless syslog timestamps stable.
     let opts = LineOptions::new(SyslogContext::with_year(2024));
-    let stats = read_lines_with(format, &opts, name.into(), &input[..], &mut sink)
-        .expect("reading from memory cannot fail");
+    let stats =
+        read_lines_with(format, &opts, name.into(), &input[..], &mut sink).expect("reading from memory cannot fail");
     let mut out = String::new();
     for e in &sink.events {
         out.push_str(&event_json(e).to_string());
@@ -42,8 +42,7 @@ fn check(name: &str, format: LineFormat, sniffed: Format) {
         out.push('\n');
     }
     out.push_str(
-        &json!({ "stats": { "events": stats.events, "errors": stats.errors, "bytes": stats.bytes } })
-            .to_string(),
+        &json!({ "stats": { "events": stats.events, "errors": stats.errors, "bytes": stats.bytes } }).to_string(),
     );
     out.push('\n');
     let golden = fixture(&format!("{name}.golden.jsonl"));
@@ -56,11 +55,7 @@ fn check(name: &str, format: LineFormat, sniffed: Format) {
     for (i, (got, want)) in out.lines().zip(want.lines()).enumerate() {
         assert_eq!(got, want, "{name}: golden line {}", i + 1);
     }
-    assert_eq!(
-        out.lines().count(),
-        want.lines().count(),
-        "{name}: number of golden lines"
-    );
+    assert_eq!(out.lines().count(), want.lines().count(), "{name}: number of golden lines");
 }
 
 #[test]

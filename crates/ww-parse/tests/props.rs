@@ -56,12 +56,11 @@ enum Line {
 }
 
 fn access_line() -> impl Strategy<Value = String> {
-    ("[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}", "/[a-z/?=&.]{0,30}", 100u16..600, 0u32..100000)
-        .prop_map(|(ip, path, status, bytes)| {
-            format!(
-                "{ip} - - [01/Mar/2024:10:11:12 +0000] \"GET {path} HTTP/1.1\" {status} {bytes} \"-\" \"agent\""
-            )
-        })
+    ("[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}", "/[a-z/?=&.]{0,30}", 100u16..600, 0u32..100000).prop_map(
+        |(ip, path, status, bytes)| {
+            format!("{ip} - - [01/Mar/2024:10:11:12 +0000] \"GET {path} HTTP/1.1\" {status} {bytes} \"-\" \"agent\"")
+        },
+    )
 }
 
 fn line() -> impl Strategy<Value = Line> {
@@ -134,10 +133,7 @@ fn token(re: &'static str) -> impl Strategy<Value = Option<String>> {
 fn msg5424() -> impl Strategy<Value = Msg5424> {
     let sd_name = "[a-zA-Z0-9@._-]{1,32}";
     let sd = proptest::collection::vec(
-        (
-            sd_name,
-            proptest::collection::vec((sd_name, "[ -~é€\\]\\\\\"]{0,20}"), 1..4),
-        ),
+        (sd_name, proptest::collection::vec((sd_name, "[ -~é€\\]\\\\\"]{0,20}"), 1..4)),
         0..3,
     );
     (
@@ -189,10 +185,7 @@ fn format5424(m: &Msg5424) -> String {
         line.push('[');
         line.push_str(id);
         for (k, v) in params {
-            let esc = v
-                .replace('\\', "\\\\")
-                .replace('"', "\\\"")
-                .replace(']', "\\]");
+            let esc = v.replace('\\', "\\\\").replace('"', "\\\"").replace(']', "\\]");
             line.push_str(&format!(" {k}=\"{esc}\""));
         }
         line.push(']');

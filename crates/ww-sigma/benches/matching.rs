@@ -67,7 +67,10 @@ fn event(i: usize) -> Event {
             f.push("User", "COUNCIL\\jsmith");
             f.push("LogonId", "0x3e7");
             f.push("IntegrityLevel", "Medium");
-            f.push("Hashes", "SHA256=2B5A1C0E6F5D4C3B2A19080706050403020100FFEEDDCCBBAA99887766554433,IMPHASH=1234ABCD");
+            f.push(
+                "Hashes",
+                "SHA256=2B5A1C0E6F5D4C3B2A19080706050403020100FFEEDDCCBBAA99887766554433,IMPHASH=1234ABCD",
+            );
             f.push("ParentImage", IMAGES[(k + 1) % 8]);
             f.push("ParentCommandLine", CMDS[(k + 1) % 8]);
             f.push("ParentUser", "COUNCIL\\jsmith");
@@ -101,7 +104,10 @@ fn event(i: usize) -> Event {
             sys(f, SYSMON, "Microsoft-Windows-Sysmon", 13);
             f.push("EventType", "SetValue");
             f.push("Image", img);
-            f.push("TargetObject", "HKU\\S-1-5-21-1234\\Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\RecentDocs\\.docx");
+            f.push(
+                "TargetObject",
+                "HKU\\S-1-5-21-1234\\Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\RecentDocs\\.docx",
+            );
             f.push("Details", "Binary Data");
         }
         6 => {

@@ -53,7 +53,10 @@ fn event(i: usize) -> Event {
             f.push("User", "COUNCIL\\jsmith");
             f.push("LogonId", "0x3e7");
             f.push("IntegrityLevel", "Medium");
-            f.push("Hashes", "SHA256=2B5A1C0E6F5D4C3B2A19080706050403020100FFEEDDCCBBAA99887766554433,IMPHASH=1234ABCD");
+            f.push(
+                "Hashes",
+                "SHA256=2B5A1C0E6F5D4C3B2A19080706050403020100FFEEDDCCBBAA99887766554433,IMPHASH=1234ABCD",
+            );
             f.push("ParentImage", IMAGES[(k + 1) % 8]);
             f.push("ParentCommandLine", CMDS[(k + 1) % 8]);
             f.push("ParentUser", "COUNCIL\\jsmith");
@@ -87,7 +90,10 @@ fn event(i: usize) -> Event {
             sys(f, SYSMON, "Microsoft-Windows-Sysmon", 13);
             f.push("EventType", "SetValue");
             f.push("Image", img);
-            f.push("TargetObject", "HKU\\S-1-5-21-1234\\Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\RecentDocs\\.docx");
+            f.push(
+                "TargetObject",
+                "HKU\\S-1-5-21-1234\\Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\RecentDocs\\.docx",
+            );
             f.push("Details", "Binary Data");
         }
         6 => {
@@ -171,6 +177,13 @@ fn main() {
         println!("{i}: always {a} evaluated {c}");
     }
     let mut seen = std::collections::BTreeMap::new();
-    for i in 0..14 { for r in rs.debug_always(&event(i), &mut sc) { *seen.entry(r).or_insert(0) += 1; } }
-    for (r, n) in seen.iter().take(400) { let m = rs.meta(ww_sigma::RuleIdx(*r)); println!("  {n} {} {}", m.title, m.path.display()); }
+    for i in 0..14 {
+        for r in rs.debug_always(&event(i), &mut sc) {
+            *seen.entry(r).or_insert(0) += 1;
+        }
+    }
+    for (r, n) in seen.iter().take(400) {
+        let m = rs.meta(ww_sigma::RuleIdx(*r));
+        println!("  {n} {} {}", m.title, m.path.display());
+    }
 }

@@ -48,7 +48,11 @@ pub enum Pat {
     /// `field: null`: the field is absent or null.
     Null,
     Exists(bool),
-    FieldRef { field: String, mode: RefMode, cased: bool },
+    FieldRef {
+        field: String,
+        mode: RefMode,
+        cased: bool,
+    },
     /// Alternatives produced by one rule value (windash, base64offset, expand).
     AnyOf(Vec<Pat>),
 }
@@ -183,7 +187,10 @@ mod tests {
 
     #[test]
     fn tokenizes_wildcards_and_escapes() {
-        assert_eq!(tokenize("a*b?c"), vec![Tok::Lit("a".into()), Tok::Star, Tok::Lit("b".into()), Tok::One, Tok::Lit("c".into())]);
+        assert_eq!(
+            tokenize("a*b?c"),
+            vec![Tok::Lit("a".into()), Tok::Star, Tok::Lit("b".into()), Tok::One, Tok::Lit("c".into())]
+        );
         assert_eq!(tokenize(r"a\*b\?c\\"), vec![Tok::Lit(r"a*b?c\".into())]);
         assert_eq!(tokenize(r"C:\Windows\"), vec![Tok::Lit(r"C:\Windows\".into())]);
         assert_eq!(tokenize(r"\\*"), vec![Tok::Lit(r"\".into()), Tok::Star]);

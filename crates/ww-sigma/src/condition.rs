@@ -156,7 +156,8 @@ impl Parser<'_> {
                 }
                 let sels: Vec<usize> = match self.next() {
                     Some(Token::Them) => {
-                        let v: Vec<usize> = (0..self.names.len()).filter(|&i| !self.names[i].starts_with('_')).collect();
+                        let v: Vec<usize> =
+                            (0..self.names.len()).filter(|&i| !self.names[i].starts_with('_')).collect();
                         if v.is_empty() {
                             return Err(CondError::Invalid("'them' matches no search identifier".into()));
                         }
@@ -216,10 +217,7 @@ mod tests {
     #[test]
     fn precedence_not_and_or() {
         let c = parse_condition("sel or sel_a and not filter", &names()).unwrap();
-        assert_eq!(
-            c,
-            Cond::Or(vec![Cond::Sel(0), Cond::And(vec![Cond::Sel(1), Cond::Not(Box::new(Cond::Sel(3)))])])
-        );
+        assert_eq!(c, Cond::Or(vec![Cond::Sel(0), Cond::And(vec![Cond::Sel(1), Cond::Not(Box::new(Cond::Sel(3)))])]));
         let c = parse_condition("(sel or sel_a) and filter", &names()).unwrap();
         assert_eq!(c, Cond::And(vec![Cond::Or(vec![Cond::Sel(0), Cond::Sel(1)]), Cond::Sel(3)]));
     }
@@ -238,7 +236,9 @@ mod tests {
         let n = names();
         assert!(matches!(parse_condition("sel and nope", &n), Err(CondError::Invalid(m)) if m.contains("'nope'")));
         assert!(matches!(parse_condition("1 of x*", &n), Err(CondError::Invalid(_))));
-        assert!(matches!(parse_condition("sel | count() > 5", &n), Err(CondError::Unsupported(m)) if m.contains("aggregation")));
+        assert!(
+            matches!(parse_condition("sel | count() > 5", &n), Err(CondError::Unsupported(m)) if m.contains("aggregation"))
+        );
         assert!(matches!(parse_condition("(sel", &n), Err(CondError::Invalid(_))));
         assert!(matches!(parse_condition("sel sel", &n), Err(CondError::Invalid(_))));
         assert!(matches!(parse_condition("", &n), Err(CondError::Invalid(_))));

@@ -80,7 +80,10 @@ fn parse_mods(key: &str, mods: &[&str]) -> Result<Mods, DetError> {
     for &name in mods {
         let set_mode = |m: &mut Mods, mode: Mode| {
             if m.mode != Mode::Exact && m.mode != mode {
-                return Err(invalid(key, format!("conflicting modifiers in '{key}': only one of contains, startswith, endswith")));
+                return Err(invalid(
+                    key,
+                    format!("conflicting modifiers in '{key}': only one of contains, startswith, endswith"),
+                ));
             }
             m.mode = mode;
             Ok(())
@@ -116,7 +119,10 @@ fn parse_mods(key: &str, mods: &[&str]) -> Result<Mods, DetError> {
     // Combinations the specification allows.
     let typed = [m.re, m.cidr, m.exists, m.cmp.is_some(), m.fieldref].iter().filter(|b| **b).count();
     if typed > 1 {
-        return Err(invalid(key, format!("'{key}' combines modifiers that cannot go together (re, cidr, exists, lt/gt, fieldref)")));
+        return Err(invalid(
+            key,
+            format!("'{key}' combines modifiers that cannot go together (re, cidr, exists, lt/gt, fieldref)"),
+        ));
     }
     let string_mods = m.base64 || m.base64offset || m.windash || !matches!(m.encoding, Encoding::None) || m.expand;
     if (m.re || m.cidr || m.exists || m.cmp.is_some()) && (string_mods || m.mode != Mode::Exact) {
@@ -132,10 +138,16 @@ fn parse_mods(key: &str, mods: &[&str]) -> Result<Mods, DetError> {
         return Err(invalid(key, format!("'{key}': base64 and base64offset together")));
     }
     if !matches!(m.encoding, Encoding::None) && !(m.base64 || m.base64offset) {
-        return Err(unsupported(key, format!("'{key}': utf16 encodings are only supported together with base64/base64offset")));
+        return Err(unsupported(
+            key,
+            format!("'{key}': utf16 encodings are only supported together with base64/base64offset"),
+        ));
     }
     if m.base64offset && m.mode != Mode::Contains {
-        return Err(invalid(key, format!("'{key}': base64offset needs contains (the encoded fragment sits inside the value)")));
+        return Err(invalid(
+            key,
+            format!("'{key}': base64offset needs contains (the encoded fragment sits inside the value)"),
+        ));
     }
     Ok(m)
 }
@@ -211,7 +223,12 @@ fn parse_cond_value(c: &Yaml, names: &[String]) -> Result<Cond, DetError> {
             for it in items {
                 match it {
                     Yaml::Str(s) => out.push(one(s)?),
-                    other => return Err(invalid("condition", format!("condition list item is a {}, not a string", other.kind_name()))),
+                    other => {
+                        return Err(invalid(
+                            "condition",
+                            format!("condition list item is a {}, not a string", other.kind_name()),
+                        ));
+                    }
                 }
             }
             Ok(if out.len() == 1 { out.remove(0) } else { Cond::Or(out) })
@@ -223,7 +240,9 @@ fn parse_cond_value(c: &Yaml, names: &[String]) -> Result<Cond, DetError> {
 fn parse_selection(name: &str, v: &Yaml, ctx: &Ctx<'_>) -> Result<Selection, DetError> {
     match v {
         Yaml::Map(m) => Ok(Selection { groups: vec![parse_group(name, m, ctx)?] }),
-        Yaml::Seq(items) if items.is_empty() => Err(invalid(name, format!("search identifier '{name}' is an empty list"))),
+        Yaml::Seq(items) if items.is_empty() => {
+            Err(invalid(name, format!("search identifier '{name}' is an empty list")))
+        }
         Yaml::Seq(items) if items.iter().all(|i| matches!(i, Yaml::Map(_))) => {
             let mut groups = Vec::new();
             for it in items {
@@ -237,12 +256,17 @@ fn parse_selection(name: &str, v: &Yaml, ctx: &Ctx<'_>) -> Result<Selection, Det
             let fm = build_field_match(name, None, &[], v, ctx)?;
             Ok(Selection { groups: vec![vec![fm]] })
         }
-        Yaml::Seq(_) => Err(invalid(name, format!("search identifier '{name}' mixes maps and plain values in one list"))),
+        Yaml::Seq(_) => {
+            Err(invalid(name, format!("search identifier '{name}' mixes maps and plain values in one list")))
+        }
         Yaml::Str(_) | Yaml::Int(_) | Yaml::Float(_) => {
             let fm = build_field_match(name, None, &[], v, ctx)?;
             Ok(Selection { groups: vec![vec![fm]] })
         }
-        other => Err(invalid(name, format!("search identifier '{name}' is a {}, expected a map or a list", other.kind_name()))),
+        other => Err(invalid(
+            name,
+            format!("search identifier '{name}' is a {}, expected a map or a list", other.kind_name()),
+        )),
     }
 }
 
@@ -261,7 +285,13 @@ fn parse_group(name: &str, m: &[(String, Yaml)], ctx: &Ctx<'_>) -> Result<Vec<Fi
     Ok(out)
 }
 
-fn build_field_match(key: &str, field: Option<&str>, mods: &[&str], value: &Yaml, ctx: &Ctx<'_>) -> Result<FieldMatch, DetError> {
+fn build_field_match(
+    key: &str,
+    field: Option<&str>,
+    mods: &[&str],
+    value: &Yaml,
+    ctx: &Ctx<'_>,
+) -> Result<FieldMatch, DetError> {
     let mut m = parse_mods(key, mods)?;
     let keyword = field.is_none();
     // Keywords match anywhere in a value.
@@ -300,7 +330,11 @@ fn build_pat(key: &str, m: &Mods, v: &Yaml, keyword: bool, ctx: &Ctx<'_>) -> Res
         return match v {
             Yaml::Int(i) => Ok(Pat::Cmp(op, *i as f64)),
             Yaml::Float(f) => Ok(Pat::Cmp(op, *f)),
-            Yaml::Str(s) => s.trim().parse::<f64>().map(|f| Pat::Cmp(op, f)).map_err(|_| invalid(key, format!("'{key}': '{s}' is not a number"))),
+            Yaml::Str(s) => s
+                .trim()
+                .parse::<f64>()
+                .map(|f| Pat::Cmp(op, f))
+                .map_err(|_| invalid(key, format!("'{key}': '{s}' is not a number"))),
             other => Err(invalid(key, format!("'{key}': lt/lte/gt/gte need a number, not a {}", other.kind_name()))),
         };
     }
@@ -327,7 +361,10 @@ fn build_pat(key: &str, m: &Mods, v: &Yaml, keyword: bool, ctx: &Ctx<'_>) -> Res
                 let msg = e.to_string();
                 if msg.contains("look-around") || msg.contains("backreferences") {
                     let what = if msg.contains("look-around") { "look-around" } else { "backreference" };
-                    unsupported(key, format!("'{key}': regex uses {what}, which the regex engine does not support: {text}"))
+                    unsupported(
+                        key,
+                        format!("'{key}': regex uses {what}, which the regex engine does not support: {text}"),
+                    )
                 } else {
                     invalid(key, format!("'{key}': bad regex {text:?}: {}", msg.lines().last().unwrap_or("")))
                 }
@@ -377,7 +414,12 @@ fn build_pat(key: &str, m: &Mods, v: &Yaml, keyword: bool, ctx: &Ctx<'_>) -> Res
             for t in &toks {
                 match t {
                     Tok::Lit(s) => bytes.push_str(s),
-                    _ => return Err(unsupported(key, format!("'{key}': base64 of a value with wildcards ({r:?}) cannot be matched"))),
+                    _ => {
+                        return Err(unsupported(
+                            key,
+                            format!("'{key}': base64 of a value with wildcards ({r:?}) cannot be matched"),
+                        ));
+                    }
                 }
             }
             let raw = encode_utf16(bytes.as_bytes(), m.encoding);

@@ -142,7 +142,9 @@ pub(crate) fn parse_file(path: &Path, src: &str, opts: &LoadOptions) -> Vec<DocR
     };
     let docs = match parse_documents(src) {
         Ok(d) => d,
-        Err(e) => return vec![Err(skip(SkipKind::Invalid, format!("YAML error: {}", e.message), e.line, e.column, None))],
+        Err(e) => {
+            return vec![Err(skip(SkipKind::Invalid, format!("YAML error: {}", e.message), e.line, e.column, None))];
+        }
     };
     if docs.is_empty() {
         return vec![Err(skip(SkipKind::Invalid, "file holds no YAML document".into(), None, None, None))];
@@ -158,9 +160,17 @@ pub(crate) fn parse_file(path: &Path, src: &str, opts: &LoadOptions) -> Vec<DocR
             Some("reset") => global = None,
             Some("repeat") => match expanded.last() {
                 Some(prev) => expanded.push(deep_merge(prev, d)),
-                None => out.push(Err(skip(SkipKind::Invalid, "'action: repeat' without a previous rule".into(), None, None, Some(d)))),
+                None => out.push(Err(skip(
+                    SkipKind::Invalid,
+                    "'action: repeat' without a previous rule".into(),
+                    None,
+                    None,
+                    Some(d),
+                ))),
             },
-            Some(other) => out.push(Err(skip(SkipKind::Invalid, format!("unknown 'action: {other}'"), None, None, Some(d)))),
+            Some(other) => {
+                out.push(Err(skip(SkipKind::Invalid, format!("unknown 'action: {other}'"), None, None, Some(d))))
+            }
             None => expanded.push(match &global {
                 Some(g) => deep_merge(g, d),
                 None => d.clone(),
@@ -181,12 +191,19 @@ pub(crate) fn parse_file(path: &Path, src: &str, opts: &LoadOptions) -> Vec<DocR
     }
     for d in &expanded {
         if d.get("correlation").is_some() {
-            out.push(Err(skip(SkipKind::Correlation, "correlation rules are not supported by hunt yet".into(), None, None, Some(d))));
+            out.push(Err(skip(
+                SkipKind::Correlation,
+                "correlation rules are not supported by hunt yet".into(),
+                None,
+                None,
+                Some(d),
+            )));
             continue;
         }
         let id = text(d.get("id"));
         let name = text(d.get("name"));
-        let used = id.as_ref().is_some_and(|i| correlated.contains(i)) || name.as_ref().is_some_and(|n| correlated.contains(n));
+        let used = id.as_ref().is_some_and(|i| correlated.contains(i))
+            || name.as_ref().is_some_and(|n| correlated.contains(n));
         if used && !matches!(d.get("generate"), Some(Yaml::Bool(true))) {
             out.push(Err(skip(
                 SkipKind::Correlation,
@@ -197,12 +214,19 @@ pub(crate) fn parse_file(path: &Path, src: &str, opts: &LoadOptions) -> Vec<DocR
             )));
             continue;
         }
-        out.push(parse_rule(path, src, d, opts).map_err(|(kind, reason, line)| skip(kind, reason, line, None, Some(d))));
+        out.push(
+            parse_rule(path, src, d, opts).map_err(|(kind, reason, line)| skip(kind, reason, line, None, Some(d))),
+        );
     }
     out
 }
 
-fn parse_rule(path: &Path, src: &str, d: &Yaml, opts: &LoadOptions) -> Result<Compiled, (SkipKind, String, Option<usize>)> {
+fn parse_rule(
+    path: &Path,
+    src: &str,
+    d: &Yaml,
+    opts: &LoadOptions,
+) -> Result<Compiled, (SkipKind, String, Option<usize>)> {
     let bad = |r: String| (SkipKind::Invalid, r, None);
     if !matches!(d, Yaml::Map(_)) {
         return Err(bad(format!("a rule document must be a map, found a {}", d.kind_name())));
@@ -274,7 +298,9 @@ impl RuleFilter {
             let stem = m.path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
             let title = m.title.to_lowercase();
             return self.rules.iter().any(|r| {
-                m.id.as_deref().is_some_and(|id| id.eq_ignore_ascii_case(r)) || stem.eq_ignore_ascii_case(r) || title.contains(&r.to_lowercase())
+                m.id.as_deref().is_some_and(|id| id.eq_ignore_ascii_case(r))
+                    || stem.eq_ignore_ascii_case(r)
+                    || title.contains(&r.to_lowercase())
             });
         }
         true
@@ -341,7 +367,15 @@ pub fn load_rules(paths: &[PathBuf], opts: &LoadOptions) -> LoadReport {
         .par_iter()
         .map(|f| match read_file(f) {
             Ok(src) => parse_file(f, &src, opts),
-            Err(reason) => vec![Err(SkippedRule { file: f.clone(), rule_id: None, title: None, kind: SkipKind::Invalid, reason, line: None, column: None })],
+            Err(reason) => vec![Err(SkippedRule {
+                file: f.clone(),
+                rule_id: None,
+                title: None,
+                kind: SkipKind::Invalid,
+                reason,
+                line: None,
+                column: None,
+            })],
         })
         .collect();
     let (ruleset, more, filtered_out) = assemble(per_file.into_iter().flatten(), opts);

@@ -68,10 +68,18 @@ impl LogsourceMap {
 
     /// Parses a mapping file (`logsources:` list, see `data/logsources.yml`).
     pub fn from_yaml_str(s: &str) -> Result<Self, LogsourceError> {
-        let docs = parse_documents(s).map_err(|e| LogsourceError::Yaml { message: e.message, line: e.line, column: e.column })?;
+        let docs = parse_documents(s).map_err(|e| LogsourceError::Yaml {
+            message: e.message,
+            line: e.line,
+            column: e.column,
+        })?;
         let Some(doc) = docs.first() else { return Ok(LogsourceMap::empty()) };
         let Some(Yaml::Seq(items)) = doc.get("logsources") else {
-            return Err(LogsourceError::Yaml { message: "expected a top-level 'logsources:' list".into(), line: None, column: None });
+            return Err(LogsourceError::Yaml {
+                message: "expected a top-level 'logsources:' list".into(),
+                line: None,
+                column: None,
+            });
         };
         let mut entries = Vec::new();
         for (index, it) in items.iter().enumerate() {
@@ -105,7 +113,9 @@ impl LogsourceMap {
                             let mut conj = Vec::new();
                             for (field, val) in conds {
                                 let vals: Vec<String> = match val {
-                                    Yaml::Seq(vs) => vs.iter().filter_map(Yaml::scalar_text).map(|s| fold(&s)).collect(),
+                                    Yaml::Seq(vs) => {
+                                        vs.iter().filter_map(Yaml::scalar_text).map(|s| fold(&s)).collect()
+                                    }
                                     other => other.scalar_text().map(|s| vec![fold(&s)]).unwrap_or_default(),
                                 };
                                 if vals.is_empty() {
@@ -130,7 +140,11 @@ impl LogsourceMap {
     /// Adds `other`'s entries; an entry with the same (product, category, service) replaces ours.
     pub fn merge(&mut self, other: LogsourceMap) {
         for e in other.entries {
-            match self.entries.iter_mut().find(|x| x.product == e.product && x.category == e.category && x.service == e.service) {
+            match self
+                .entries
+                .iter_mut()
+                .find(|x| x.product == e.product && x.category == e.category && x.service == e.service)
+            {
                 Some(x) => *x = e,
                 None => self.entries.push(e),
             }
@@ -144,7 +158,8 @@ impl LogsourceMap {
         if p.is_none() && c.is_none() && s.is_none() {
             return Resolved::Any;
         }
-        let fits = |want: &Option<String>, have: &Option<String>| want.as_ref().is_none_or(|w| have.as_ref() == Some(w));
+        let fits =
+            |want: &Option<String>, have: &Option<String>| want.as_ref().is_none_or(|w| have.as_ref() == Some(w));
         let matching: Vec<&LogsourceEntry> = self
             .entries
             .iter()
@@ -231,10 +246,12 @@ mod tests {
         let m = LogsourceMap::from_yaml_str(DEFAULT_MAP).unwrap();
         assert!(m.entries().len() > 50);
         let r = m.resolve(Some("windows"), Some("process_creation"), None);
-        let vals = |ch: &'static str, id: &'static str| move |f: &str| match f {
-            "Channel" => Some(fold(ch)),
-            "EventID" => Some(id.to_string()),
-            _ => None,
+        let vals = |ch: &'static str, id: &'static str| {
+            move |f: &str| match f {
+                "Channel" => Some(fold(ch)),
+                "EventID" => Some(id.to_string()),
+                _ => None,
+            }
         };
         assert!(r.applies(SourceKind::Evtx, &vals("Microsoft-Windows-Sysmon/Operational", "1")));
         assert!(r.applies(SourceKind::Evtx, &vals("Security", "4688")));

@@ -208,7 +208,9 @@ impl CPat {
             Pat::Cmp(o, n) => CPat::Cmp(*o, *n),
             Pat::Null => CPat::Null,
             Pat::Exists(b) => CPat::Exists(*b),
-            Pat::FieldRef { field, mode, cased } => CPat::FieldRef { field: field.as_str().into(), mode: *mode, cased: *cased },
+            Pat::FieldRef { field, mode, cased } => {
+                CPat::FieldRef { field: field.as_str().into(), mode: *mode, cased: *cased }
+            }
             Pat::AnyOf(ps) => CPat::AnyOf(ps.iter().map(CPat::new).collect()),
         }
     }
@@ -241,7 +243,9 @@ fn scalar(p: &CPat, v: &Value, ev: &Event, b: &mut Bufs) -> bool {
             text_of(v, num).is_some_and(|t| s.is_match(t, fold))
         }
         CPat::Re(re) => text_of(v, &mut b.num).is_some_and(|t| re.is_match(t)),
-        CPat::Cidr(net) => text_of(v, &mut b.num).and_then(|t| t.trim().parse::<std::net::IpAddr>().ok()).is_some_and(|ip| net.contains(&ip)),
+        CPat::Cidr(net) => text_of(v, &mut b.num)
+            .and_then(|t| t.trim().parse::<std::net::IpAddr>().ok())
+            .is_some_and(|ip| net.contains(&ip)),
         CPat::Cmp(op, n) => v.as_f64().is_some_and(|x| match op {
             CmpOp::Lt => x < *n,
             CmpOp::Lte => x <= *n,
@@ -253,11 +257,19 @@ fn scalar(p: &CPat, v: &Value, ev: &Event, b: &mut Bufs) -> bool {
             let Bufs { num, fold: fa, fold2: fb } = b;
             let Some(a) = text_of(v, num) else { return false };
             fa.clear();
-            if *cased { fa.push_str(a) } else { fold_into(a, fa) }
+            if *cased {
+                fa.push_str(a)
+            } else {
+                fold_into(a, fa)
+            }
             let mut tmp = String::new();
             let Some(o) = text_of(other, &mut tmp) else { return false };
             fb.clear();
-            if *cased { fb.push_str(o) } else { fold_into(o, fb) }
+            if *cased {
+                fb.push_str(o)
+            } else {
+                fold_into(o, fb)
+            }
             match mode {
                 RefMode::Equal => fa == fb,
                 RefMode::Contains => fa.contains(fb.as_str()),
@@ -324,10 +336,18 @@ impl CField {
         match &self.name {
             Some(name) => {
                 let f = ev.fields.get(name);
-                if self.all { self.pats.iter().all(|p| field(p, f, ev, b)) } else { self.pats.iter().any(|p| field(p, f, ev, b)) }
+                if self.all {
+                    self.pats.iter().all(|p| field(p, f, ev, b))
+                } else {
+                    self.pats.iter().any(|p| field(p, f, ev, b))
+                }
             }
             None => {
-                if self.all { self.pats.iter().all(|p| keyword(p, ev, b)) } else { self.pats.iter().any(|p| keyword(p, ev, b)) }
+                if self.all {
+                    self.pats.iter().all(|p| keyword(p, ev, b))
+                } else {
+                    self.pats.iter().any(|p| keyword(p, ev, b))
+                }
             }
         }
     }

@@ -44,7 +44,9 @@ impl FromStr for Level {
             "medium" => Level::Medium,
             "high" => Level::High,
             "critical" => Level::Critical,
-            other => return Err(format!("unknown level '{other}' (expected informational, low, medium, high or critical)")),
+            other => {
+                return Err(format!("unknown level '{other}' (expected informational, low, medium, high or critical)"));
+            }
         })
     }
 }
@@ -87,7 +89,11 @@ impl FromStr for Status {
             "experimental" => Status::Experimental,
             "deprecated" => Status::Deprecated,
             "unsupported" => Status::Unsupported,
-            other => return Err(format!("unknown status '{other}' (expected stable, test, experimental, deprecated or unsupported)")),
+            other => {
+                return Err(format!(
+                    "unknown status '{other}' (expected stable, test, experimental, deprecated or unsupported)"
+                ));
+            }
         })
     }
 }

@@ -57,7 +57,10 @@ fn pat_lits(p: &Pat) -> Option<Vec<String>> {
 }
 
 fn fm_req(fm: &FieldMatch) -> Option<Req> {
-    let per_pat = |p: &Pat| pat_lits(p).map(|ls| ls.into_iter().map(|l| (fm.field.as_ref().map(|f| f.to_ascii_lowercase()), l)).collect::<Req>());
+    let per_pat = |p: &Pat| {
+        pat_lits(p)
+            .map(|ls| ls.into_iter().map(|l| (fm.field.as_ref().map(|f| f.to_ascii_lowercase()), l)).collect::<Req>())
+    };
     if fm.all { best(fm.pats.iter().map(per_pat)) } else { union(fm.pats.iter().map(per_pat)) }
 }
 

@@ -48,7 +48,9 @@ fn pat_scalar(p: &Pat, v: &Value, event: &Event) -> bool {
     match p {
         Pat::Str(sp) => text.is_some_and(|t| str_match(sp, &t)),
         Pat::Re(re) => text.is_some_and(|t| re.is_match(&t)),
-        Pat::Cidr(net) => text.and_then(|t| t.trim().parse::<std::net::IpAddr>().ok()).is_some_and(|ip| net.contains(&ip)),
+        Pat::Cidr(net) => {
+            text.and_then(|t| t.trim().parse::<std::net::IpAddr>().ok()).is_some_and(|ip| net.contains(&ip))
+        }
         Pat::Cmp(op, n) => v.as_f64().is_some_and(|x| match op {
             CmpOp::Lt => x < *n,
             CmpOp::Lte => x <= *n,
@@ -108,7 +110,9 @@ pub fn cond(det: &Detection, c: &Cond, event: &Event) -> bool {
         Cond::And(cs) => cs.iter().all(|c| cond(det, c, event)),
         Cond::Or(cs) => cs.iter().any(|c| cond(det, c, event)),
         Cond::Of(OfCount::All, sels) => sels.iter().all(|&i| selection(det, i, event)),
-        Cond::Of(OfCount::AtLeast(n), sels) => sels.iter().filter(|&&i| selection(det, i, event)).count() >= *n as usize,
+        Cond::Of(OfCount::AtLeast(n), sels) => {
+            sels.iter().filter(|&&i| selection(det, i, event)).count() >= *n as usize
+        }
     }
 }
 

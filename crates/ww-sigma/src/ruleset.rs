@@ -145,9 +145,12 @@ impl RuleSet {
             Some("w3c") => SourceKind::W3c,
             _ => SourceKind::Json,
         };
-        let vals: Vec<Option<String>> = parts.map(|p| if p.starts_with(ABSENT) { None } else { Some(p.to_owned()) }).collect();
-        let lookup = |f: &str| self.key_fields.iter().position(|(n, _)| n == f).and_then(|i| vals.get(i).cloned().flatten());
-        let rules: Vec<u32> = (0..self.ls.len() as u32).filter(|&r| self.ls[r as usize].applies(kind, &lookup)).collect();
+        let vals: Vec<Option<String>> =
+            parts.map(|p| if p.starts_with(ABSENT) { None } else { Some(p.to_owned()) }).collect();
+        let lookup =
+            |f: &str| self.key_fields.iter().position(|(n, _)| n == f).and_then(|i| vals.get(i).cloned().flatten());
+        let rules: Vec<u32> =
+            (0..self.ls.len() as u32).filter(|&r| self.ls[r as usize].applies(kind, &lookup)).collect();
         Bucket::build(&rules, &self.reqs)
     }
 
@@ -249,8 +252,10 @@ impl RuleSet {
         self.key(event, &mut key, &mut num);
         let mut parts = key.split(SEP);
         let _ = parts.next();
-        let vals: Vec<Option<String>> = parts.map(|p| if p.starts_with(ABSENT) { None } else { Some(p.to_owned()) }).collect();
-        let lookup = |f: &str| self.key_fields.iter().position(|(n, _)| n == f).and_then(|i| vals.get(i).cloned().flatten());
+        let vals: Vec<Option<String>> =
+            parts.map(|p| if p.starts_with(ABSENT) { None } else { Some(p.to_owned()) }).collect();
+        let lookup =
+            |f: &str| self.key_fields.iter().position(|(n, _)| n == f).and_then(|i| vals.get(i).cloned().flatten());
         (0..self.metas.len())
             .filter(|&r| self.ls[r].applies(event.kind, &lookup) && reference::matches(&self.dets[r], event))
             .map(|r| RuleIdx(r as u32))

@@ -37,10 +37,17 @@ fn corpus_rules_load() {
             eprintln!("  {s}");
         }
         if folder == "rules" {
-            assert!(rep.skipped.len() <= MAX_SKIPPED_RULES, "{} rules skipped, pinned {MAX_SKIPPED_RULES}", rep.skipped.len());
+            assert!(
+                rep.skipped.len() <= MAX_SKIPPED_RULES,
+                "{} rules skipped, pinned {MAX_SKIPPED_RULES}",
+                rep.skipped.len()
+            );
             let ratio = rep.ruleset.len() as f64 / rep.files as f64;
             assert!(ratio >= 0.995, "only {:.2}% of rules/ loaded", ratio * 100.0);
-            assert!(rep.skipped.iter().all(|s| s.kind != SkipKind::Invalid || s.reason.contains("regex")), "invalid rules in rules/");
+            assert!(
+                rep.skipped.iter().all(|s| s.kind != SkipKind::Invalid || s.reason.contains("regex")),
+                "invalid rules in rules/"
+            );
         }
         if folder == "rules-placeholder" {
             assert!(rep.skipped.iter().any(|s| s.kind == SkipKind::MissingPlaceholder && s.reason.contains('%')));

@@ -9,12 +9,29 @@ use ww_sigma::{LoadOptions, RuleSet};
 
 const FIELDS: [&str; 3] = ["A", "B", "C"];
 const WORDS: [&str; 6] = ["abc", "ABD", "xabcx", "b?d", "a*c", "é-x"];
-const MODS: [&str; 10] = ["", "|contains", "|startswith", "|endswith", "|contains|all", "|cased", "|contains|windash", "|re", "|exists", "|lt"];
+const MODS: [&str; 10] = [
+    "",
+    "|contains",
+    "|startswith",
+    "|endswith",
+    "|contains|all",
+    "|cased",
+    "|contains|windash",
+    "|re",
+    "|exists",
+    "|lt",
+];
 
 fn value_for(m: &str, w: &str, i: usize) -> String {
     match m {
         "|re" => format!("'^{}'", regex_escape(w)),
-        "|exists" => if i % 2 == 0 { "true".into() } else { "false".into() },
+        "|exists" => {
+            if i % 2 == 0 {
+                "true".into()
+            } else {
+                "false".into()
+            }
+        }
         "|lt" => format!("{}", i * 3),
         _ => format!("'{w}'"),
     }
@@ -25,22 +42,24 @@ fn regex_escape(w: &str) -> String {
 }
 
 fn sel_strategy() -> impl Strategy<Value = String> {
-    prop::collection::vec((0..FIELDS.len(), 0..MODS.len(), prop::collection::vec(0..WORDS.len(), 1..3)), 1..3).prop_map(|items| {
-        let mut s = String::new();
-        let mut used = Vec::new();
-        for (f, m, ws) in items {
-            let key = format!("{}{}", FIELDS[f], MODS[m]);
-            if used.contains(&key) {
-                continue;
+    prop::collection::vec((0..FIELDS.len(), 0..MODS.len(), prop::collection::vec(0..WORDS.len(), 1..3)), 1..3).prop_map(
+        |items| {
+            let mut s = String::new();
+            let mut used = Vec::new();
+            for (f, m, ws) in items {
+                let key = format!("{}{}", FIELDS[f], MODS[m]);
+                if used.contains(&key) {
+                    continue;
+                }
+                used.push(key.clone());
+                s.push_str(&format!("    {key}:\n"));
+                for (i, w) in ws.iter().enumerate() {
+                    s.push_str(&format!("      - {}\n", value_for(MODS[m], WORDS[*w], *w + i)));
+                }
             }
-            used.push(key.clone());
-            s.push_str(&format!("    {key}:\n"));
-            for (i, w) in ws.iter().enumerate() {
-                s.push_str(&format!("      - {}\n", value_for(MODS[m], WORDS[*w], *w + i)));
-            }
-        }
-        s
-    })
+            s
+        },
+    )
 }
 
 fn cond_strategy() -> impl Strategy<Value = String> {

@@ -269,10 +269,18 @@ fn condition_forms() {
     let det = "  sel_a:\n    A: a\n  sel_b:\n    B: b\n  filter:\n    C: c\n  _aux:\n    D: d\n";
     let e = |a: bool, b: bool, c: bool, d: bool| {
         let mut f = Vec::new();
-        if a { f.push(("A", s("a"))) }
-        if b { f.push(("B", s("b"))) }
-        if c { f.push(("C", s("c"))) }
-        if d { f.push(("D", s("d"))) }
+        if a {
+            f.push(("A", s("a")))
+        }
+        if b {
+            f.push(("B", s("b")))
+        }
+        if c {
+            f.push(("C", s("c")))
+        }
+        if d {
+            f.push(("D", s("d")))
+        }
         j(&f)
     };
     let r = rule(&format!("{det}  condition: sel_a and not filter"));
@@ -355,13 +363,29 @@ fn correlation_and_collections() {
 fn logsource_dispatch() {
     let y = "title: pc\nlogsource: {product: windows, category: process_creation}\ndetection:\n  sel:\n    Image|endswith: '\\whoami.exe'\n  condition: sel\n";
     let rs = RuleSet::compile_from_str(y, &LoadOptions::default()).unwrap();
-    let sysmon = ev(SourceKind::Evtx, &[("Channel", s("Microsoft-Windows-Sysmon/Operational")), ("EventID", Value::Int(1)), ("Image", s("C:\\Windows\\System32\\whoami.exe"))]);
+    let sysmon = ev(
+        SourceKind::Evtx,
+        &[
+            ("Channel", s("Microsoft-Windows-Sysmon/Operational")),
+            ("EventID", Value::Int(1)),
+            ("Image", s("C:\\Windows\\System32\\whoami.exe")),
+        ],
+    );
     assert!(hit(&rs, &sysmon));
-    let sec = ev(SourceKind::Evtx, &[("Channel", s("Security")), ("EventID", Value::Int(4688)), ("Image", s("C:\\x\\whoami.exe"))]);
+    let sec = ev(
+        SourceKind::Evtx,
+        &[("Channel", s("Security")), ("EventID", Value::Int(4688)), ("Image", s("C:\\x\\whoami.exe"))],
+    );
     assert!(hit(&rs, &sec));
-    let wrong_id = ev(SourceKind::Evtx, &[("Channel", s("Security")), ("EventID", Value::Int(4624)), ("Image", s("C:\\x\\whoami.exe"))]);
+    let wrong_id = ev(
+        SourceKind::Evtx,
+        &[("Channel", s("Security")), ("EventID", Value::Int(4624)), ("Image", s("C:\\x\\whoami.exe"))],
+    );
     assert!(!hit(&rs, &wrong_id));
-    let syslog = ev(SourceKind::Syslog, &[("Channel", s("Security")), ("EventID", Value::Int(4688)), ("Image", s("C:\\x\\whoami.exe"))]);
+    let syslog = ev(
+        SourceKind::Syslog,
+        &[("Channel", s("Security")), ("EventID", Value::Int(4688)), ("Image", s("C:\\x\\whoami.exe"))],
+    );
     assert!(!hit(&rs, &syslog));
     // Unmapped products apply to JSON only.
     let y = "title: aws\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n  sel:\n    eventName: ConsoleLogin\n  condition: sel\n";
@@ -390,7 +414,11 @@ fn explain_names_fields() {
 fn filters_select_rules() {
     use ww_sigma::{Level, RuleFilter, Status};
     let y = "title: Alpha Rule\nid: id-a\nlevel: high\nstatus: stable\ntags: [attack.execution, attack.t1059.001]\ndetection:\n  sel:\n    A: a\n  condition: sel\n---\ntitle: Beta\nid: id-b\nlevel: low\nstatus: test\ntags: [attack.t1003]\ndetection:\n  sel:\n    A: a\n  condition: sel\n";
-    let count = |f: RuleFilter| RuleSet::compile_from_str(y, &LoadOptions { filter: f, ..LoadOptions::default() }).map(|r| r.len()).unwrap_or(99);
+    let count = |f: RuleFilter| {
+        RuleSet::compile_from_str(y, &LoadOptions { filter: f, ..LoadOptions::default() })
+            .map(|r| r.len())
+            .unwrap_or(99)
+    };
     assert_eq!(count(RuleFilter::default()), 2);
     assert_eq!(count(RuleFilter { min_level: Some(Level::Medium), ..Default::default() }), 1);
     assert_eq!(count(RuleFilter { statuses: vec![Status::Test], ..Default::default() }), 1);

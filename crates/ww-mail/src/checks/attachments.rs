@@ -19,19 +19,13 @@ fn one(ctx: &Ctx, r: &mut Reasons, name: &str, ctype: &str, data: &[u8], top: bo
     let e = ext(name);
     double_extension(r, name);
     match kind {
-        Kind::Executable => r.add(
-            "ATTACHMENT_EXECUTABLE",
-            format!("{name} (executable content)"),
-        ),
+        Kind::Executable => r.add("ATTACHMENT_EXECUTABLE", format!("{name} (executable content)")),
         Kind::Lnk => r.add("ATTACHMENT_LNK", name.to_string()),
         Kind::DiskImage => r.add("ATTACHMENT_DISK_IMAGE", name.to_string()),
         Kind::Ole => match filetype::ole_has_vba(data) {
             Ok(true) => r.add("ATTACHMENT_MACRO", name.to_string()),
             Ok(false) => {}
-            Err(err) => r.add(
-                "UNPARSEABLE_PART",
-                format!("{name}: OLE file unreadable: {err}"),
-            ),
+            Err(err) => r.add("UNPARSEABLE_PART", format!("{name}: OLE file unreadable: {err}")),
         },
         Kind::Zip => zip(ctx, r, name, data, top),
         Kind::Rar | Kind::SevenZip
@@ -49,9 +43,7 @@ fn one(ctx: &Ctx, r: &mut Reasons, name: &str, ctype: &str, data: &[u8], top: bo
             r.add("ATTACHMENT_SCRIPT", name.to_string());
         } else if matches!(e.as_str(), "iso" | "img" | "vhd" | "vhdx") {
             r.add("ATTACHMENT_DISK_IMAGE", name.to_string());
-        } else if matches!(e.as_str(), "htm" | "html" | "shtml" | "xhtml" | "svg")
-            || ctype == "text/html"
-        {
+        } else if matches!(e.as_str(), "htm" | "html" | "shtml" | "xhtml" | "svg") || ctype == "text/html" {
             html_file(ctx, r, name, data);
         }
     }
@@ -74,10 +66,7 @@ fn double_extension(r: &mut Reasons, name: &str) {
         }
     }
     if n.contains("      .") || n.contains('\u{202e}') {
-        r.add(
-            "ATTACHMENT_DOUBLE_EXTENSION",
-            format!("{name} (padding or right-to-left override)"),
-        );
+        r.add("ATTACHMENT_DOUBLE_EXTENSION", format!("{name} (padding or right-to-left override)"));
     }
 }
 
@@ -89,18 +78,11 @@ fn zip(ctx: &Ctx, r: &mut Reasons, name: &str, data: &[u8], top: bool) {
         r.add("UNPARSEABLE_PART", format!("{name}: zip unreadable: {err}"));
         return;
     }
-    if listing
-        .entries
-        .iter()
-        .any(|e| e.name.to_ascii_lowercase().ends_with("vbaproject.bin"))
-    {
+    if listing.entries.iter().any(|e| e.name.to_ascii_lowercase().ends_with("vbaproject.bin")) {
         r.add("ATTACHMENT_MACRO", name.to_string());
         return;
     }
-    let ooxml = listing
-        .entries
-        .iter()
-        .any(|e| e.name == "[Content_Types].xml");
+    let ooxml = listing.entries.iter().any(|e| e.name == "[Content_Types].xml");
     if ooxml {
         return;
     }
@@ -116,15 +98,10 @@ fn zip(ctx: &Ctx, r: &mut Reasons, name: &str, data: &[u8], top: bool) {
     for e in &listing.entries {
         let inner = format!("{name}/{}", e.name);
         let ie = ext(&e.name);
-        let kind = if e.head.is_empty() {
-            Kind::Other
-        } else {
-            filetype::sniff(&e.head)
-        };
+        let kind = if e.head.is_empty() { Kind::Other } else { filetype::sniff(&e.head) };
         let risky = EXEC_EXT.contains(&ie.as_str())
             || matches!(kind, Kind::Executable | Kind::Lnk | Kind::DiskImage)
-            || (matches!(ie.as_str(), "htm" | "html" | "svg" | "shtml")
-                || matches!(kind, Kind::Html | Kind::Svg));
+            || (matches!(ie.as_str(), "htm" | "html" | "svg" | "shtml") || matches!(kind, Kind::Html | Kind::Svg));
         if risky {
             r.add("ATTACHMENT_ARCHIVE_RISKY", inner.clone());
         }
@@ -154,11 +131,7 @@ fn html_file(ctx: &Ctx, r: &mut Reasons, name: &str, data: &[u8]) {
         "crypto-js",
         "cryptojs",
     ];
-    let found: Vec<&str> = markers
-        .iter()
-        .copied()
-        .filter(|m| script.contains(m))
-        .collect();
+    let found: Vec<&str> = markers.iter().copied().filter(|m| script.contains(m)).collect();
     let long_b64 = longest_base64_run(text.as_bytes()) >= 2048;
     if !found.is_empty() || long_b64 {
         let mut ev = found.join(", ");
@@ -170,21 +143,11 @@ fn html_file(ctx: &Ctx, r: &mut Reasons, name: &str, data: &[u8]) {
         }
         r.add("ATTACHMENT_HTML_SMUGGLING", format!("{name}: {ev}"));
     }
-    let ext_action = info
-        .form_actions
-        .iter()
-        .any(|a| crate::urls::parse(a).is_some());
-    if info.password_inputs > 0
-        || ext_action
-        || (info.text_inputs > 0 && !info.form_actions.is_empty())
-    {
+    let ext_action = info.form_actions.iter().any(|a| crate::urls::parse(a).is_some());
+    if info.password_inputs > 0 || ext_action || (info.text_inputs > 0 && !info.form_actions.is_empty()) {
         r.add(
             "ATTACHMENT_HTML_FORM",
-            format!(
-                "{name}: {} password field(s), {} form(s)",
-                info.password_inputs,
-                info.form_actions.len()
-            ),
+            format!("{name}: {} password field(s), {} form(s)", info.password_inputs, info.form_actions.len()),
         );
     } else if let Some(u) = &info.meta_refresh {
         r.add("ATTACHMENT_HTML_FORM", format!("{name}: redirects to {u}"));

@@ -10,11 +10,7 @@ use crate::reason::Reasons;
 pub fn auth(ctx: &Ctx, r: &mut Reasons) {
     let mut any = false;
     let mut pass = false;
-    for name in [
-        "Authentication-Results",
-        "ARC-Authentication-Results",
-        "X-MS-Exchange-Authentication-Results",
-    ] {
+    for name in ["Authentication-Results", "ARC-Authentication-Results", "X-MS-Exchange-Authentication-Results"] {
         for v in ctx.mail.header_values(name) {
             any = true;
             let l = v.to_ascii_lowercase();
@@ -66,10 +62,7 @@ pub fn addresses(ctx: &Ctx, r: &mut Reasons) {
         for rt in &ctx.mail.reply_to {
             let d = registrable(rt.domain());
             if !d.is_empty() && d != *from {
-                r.add(
-                    "FROM_REPLYTO_MISMATCH",
-                    format!("{} -> {}", from, rt.address),
-                );
+                r.add("FROM_REPLYTO_MISMATCH", format!("{} -> {}", from, rt.address));
             }
         }
     }
@@ -85,8 +78,7 @@ pub fn addresses(ctx: &Ctx, r: &mut Reasons) {
 
 /// `method=result` as a whole token (`arc=fail` must not match inside `dmarc=fail`).
 fn has_result(l: &str, needle: &str) -> bool {
-    l.match_indices(needle)
-        .any(|(i, _)| i == 0 || !l.as_bytes()[i - 1].is_ascii_alphanumeric())
+    l.match_indices(needle).any(|(i, _)| i == 0 || !l.as_bytes()[i - 1].is_ascii_alphanumeric())
 }
 
 fn word_in(hay: &str, needle: &str) -> bool {
@@ -94,13 +86,8 @@ fn word_in(hay: &str, needle: &str) -> bool {
     while let Some(p) = hay[start..].find(needle) {
         let a = start + p;
         let b = a + needle.len();
-        let before_ok = a == 0
-            || !hay[..a]
-                .chars()
-                .next_back()
-                .is_some_and(char::is_alphanumeric);
-        let after_ok =
-            b >= hay.len() || !hay[b..].chars().next().is_some_and(char::is_alphanumeric);
+        let before_ok = a == 0 || !hay[..a].chars().next_back().is_some_and(char::is_alphanumeric);
+        let after_ok = b >= hay.len() || !hay[b..].chars().next().is_some_and(char::is_alphanumeric);
         if before_ok && after_ok {
             return true;
         }
@@ -118,36 +105,21 @@ pub fn display_name(ctx: &Ctx, r: &mut Reasons) {
     let Some(name) = &from.name else { return };
     let n = name.to_lowercase();
     let from_reg = &ctx.from_reg;
-    let own = ctx
-        .cfg
-        .protected
-        .domains
-        .iter()
-        .any(|d| from_reg == d || from_reg.ends_with(&format!(".{d}")));
+    let own = ctx.cfg.protected.domains.iter().any(|d| from_reg == d || from_reg.ends_with(&format!(".{d}")));
     if !own {
         for p in &ctx.cfg.protected.names {
             if word_in(&n, &p.to_lowercase()) {
-                r.add(
-                    "DISPLAY_NAME_IMPERSONATION",
-                    format!("\"{name}\" <{}>", from.address),
-                );
+                r.add("DISPLAY_NAME_IMPERSONATION", format!("\"{name}\" <{}>", from.address));
             }
         }
         for d in &ctx.cfg.protected.domains {
             if d.contains('.') && d.split('.').count() > 2 && n.contains(d.as_str()) {
-                r.add(
-                    "DISPLAY_NAME_IMPERSONATION",
-                    format!("\"{name}\" names {d}, sent from {from_reg}"),
-                );
+                r.add("DISPLAY_NAME_IMPERSONATION", format!("\"{name}\" names {d}, sent from {from_reg}"));
             }
         }
     }
     for (brand, domains) in &ctx.cfg.brands {
-        if word_in(&n, brand)
-            && !domains
-                .iter()
-                .any(|d| from_reg == d || from_reg.ends_with(&format!(".{d}")))
-        {
+        if word_in(&n, brand) && !domains.iter().any(|d| from_reg == d || from_reg.ends_with(&format!(".{d}"))) {
             r.add(
                 "DISPLAY_NAME_IMPERSONATION",
                 format!(
@@ -160,16 +132,10 @@ pub fn display_name(ctx: &Ctx, r: &mut Reasons) {
     }
     // "support@paypal.com" <x@evil.example>
     if let Some(at) = n.find('@') {
-        let tail: String = n[at + 1..]
-            .chars()
-            .take_while(|c| c.is_alphanumeric() || *c == '.' || *c == '-')
-            .collect();
+        let tail: String = n[at + 1..].chars().take_while(|c| c.is_alphanumeric() || *c == '.' || *c == '-').collect();
         let d = registrable(tail.trim_end_matches('.'));
         if d.contains('.') && d != *from_reg {
-            r.add(
-                "DISPLAY_NAME_ADDRESS_MISMATCH",
-                format!("\"{name}\" <{}>", from.address),
-            );
+            r.add("DISPLAY_NAME_ADDRESS_MISMATCH", format!("\"{name}\" <{}>", from.address));
         }
     }
 }
@@ -186,10 +152,7 @@ pub fn freemail_org(ctx: &Ctx, r: &mut Reasons) {
     let brand = ctx.cfg.brands.keys().find(|b| word_in(&n, b));
     let word = ctx.cfg.freemail.org_words.iter().find(|w| word_in(&n, w));
     if let Some(w) = brand.or(word) {
-        r.add(
-            "DISPLAY_NAME_FREEMAIL_ORG",
-            format!("\"{name}\" ({w}) <{}>", from.address),
-        );
+        r.add("DISPLAY_NAME_FREEMAIL_ORG", format!("\"{name}\" ({w}) <{}>", from.address));
     }
 }
 
@@ -226,10 +189,7 @@ pub fn hygiene(ctx: &Ctx, r: &mut Reasons) {
         None => r.add("MISSING_MESSAGE_ID", "no Message-ID header"),
         Some(id) => {
             let t = id.trim();
-            let ok = t.starts_with('<')
-                && t.ends_with('>')
-                && t.contains('@')
-                && !t.contains(char::is_whitespace);
+            let ok = t.starts_with('<') && t.ends_with('>') && t.contains('@') && !t.contains(char::is_whitespace);
             if !ok {
                 r.add("MALFORMED_MESSAGE_ID", t.to_string());
             }
@@ -248,10 +208,7 @@ pub fn received(ctx: &Ctx, r: &mut Reasons) {
     if n == 0 && ctx.mail.from.is_some() && !ctx.mail.has_header("X-Wardwatch-Source-Msg") {
         r.add("RECEIVED_NONE", "no Received headers");
     } else if n > 30 {
-        r.add(
-            "RECEIVED_IMPLAUSIBLE",
-            format!("{n} Received headers (loop or forged)"),
-        );
+        r.add("RECEIVED_IMPLAUSIBLE", format!("{n} Received headers (loop or forged)"));
     }
 }
 
@@ -269,10 +226,7 @@ mod tests {
             ("Meeting on Tuesday", false),
             ("PayPal iPhone", false),
         ] {
-            let m = crate::model::Mail {
-                subject: subj.into(),
-                ..Default::default()
-            };
+            let m = crate::model::Mail { subject: subj.into(), ..Default::default() };
             let ctx = a.prepare(&m);
             let mut r = crate::reason::Reasons::new(&cfg);
             super::subject_token(&ctx, &mut r);
@@ -282,14 +236,8 @@ mod tests {
 
     #[test]
     fn auth_results_are_whole_tokens() {
-        assert!(super::has_result(
-            "mx; dmarc=fail header.from=x",
-            "dmarc=fail"
-        ));
-        assert!(!super::has_result(
-            "mx; dmarc=fail header.from=x",
-            "arc=fail"
-        ));
+        assert!(super::has_result("mx; dmarc=fail header.from=x", "dmarc=fail"));
+        assert!(!super::has_result("mx; dmarc=fail header.from=x", "arc=fail"));
         assert!(super::has_result("arc=fail (x)", "arc=fail"));
     }
 

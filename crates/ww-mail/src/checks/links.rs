@@ -10,9 +10,7 @@ use crate::urls::{host_in_text, parse};
 fn host_matches(host: &str, list: &[String]) -> bool {
     list.iter().any(|d| {
         host == d
-            || (host.len() > d.len()
-                && host.ends_with(d.as_str())
-                && host.as_bytes()[host.len() - d.len() - 1] == b'.')
+            || (host.len() > d.len() && host.ends_with(d.as_str()) && host.as_bytes()[host.len() - d.len() - 1] == b'.')
     })
 }
 
@@ -25,22 +23,12 @@ pub fn urls(ctx: &Ctx, r: &mut Reasons) {
             r.add("URL_IP_LITERAL", u.host.clone());
         }
         if host_matches(&u.host, &lists.shorteners) {
-            r.add(
-                "URL_SHORTENER",
-                format!("{}{}", u.host, crate::parse::floor_char(&u.rest, 40)),
-            );
+            r.add("URL_SHORTENER", format!("{}{}", u.host, crate::parse::floor_char(&u.rest, 40)));
         }
         if host_matches(&u.host, &lists.redirectors) {
             let q = u.rest.to_ascii_lowercase();
-            if lists
-                .redirect_params
-                .iter()
-                .any(|p| q.contains(&format!("?{p}")) || q.contains(&format!("&{p}")))
-            {
-                r.add(
-                    "URL_REDIRECTOR",
-                    format!("{}{}", u.host, crate::parse::floor_char(&u.rest, 60)),
-                );
+            if lists.redirect_params.iter().any(|p| q.contains(&format!("?{p}")) || q.contains(&format!("&{p}"))) {
+                r.add("URL_REDIRECTOR", format!("{}{}", u.host, crate::parse::floor_char(&u.rest, 60)));
             }
         }
         if let Some(uni) = punycode_unicode(&u.host) {
@@ -63,18 +51,12 @@ pub fn urls(ctx: &Ctx, r: &mut Reasons) {
         regs.insert(reg);
     }
     if regs.len() >= lists.many_domains && lists.many_domains > 0 {
-        r.add(
-            "URL_MANY_DOMAINS",
-            format!("{} distinct domains", regs.len()),
-        );
+        r.add("URL_MANY_DOMAINS", format!("{} distinct domains", regs.len()));
     }
     for o in &ctx.other_links {
         let l = o.trim_start().to_ascii_lowercase();
         if l.starts_with("data:") && !l.starts_with("data:image/") {
-            r.add(
-                "URL_DATA_URI",
-                crate::parse::floor_char(o.trim(), 40).to_string(),
-            );
+            r.add("URL_DATA_URI", crate::parse::floor_char(o.trim(), 40).to_string());
         }
     }
 }
@@ -99,20 +81,11 @@ pub fn text_mismatch(ctx: &Ctx, r: &mut Reasons) {
 pub fn html_body(ctx: &Ctx, r: &mut Reasons) {
     for h in &ctx.html {
         if h.password_inputs > 0 {
-            r.add(
-                "HTML_CREDENTIAL_FORM",
-                format!(
-                    "{} password field(s) in the message body",
-                    h.password_inputs
-                ),
-            );
+            r.add("HTML_CREDENTIAL_FORM", format!("{} password field(s) in the message body", h.password_inputs));
         }
         for a in &h.form_actions {
             if let Some(u) = parse(a) {
-                r.add(
-                    "HTML_FORM_EXTERNAL_ACTION",
-                    format!("form posts to {}", u.host),
-                );
+                r.add("HTML_FORM_EXTERNAL_ACTION", format!("form posts to {}", u.host));
             }
         }
         if h.scripts > 0 {
@@ -130,10 +103,7 @@ pub fn zero_width(ctx: &Ctx, r: &mut Reasons) {
     let mut prev_alpha = false;
     let mut pending = false;
     for c in ctx.mail.subject.chars().chain(ctx.text_lc.chars()) {
-        let zw = matches!(
-            c,
-            '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}'
-        );
+        let zw = matches!(c, '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}');
         if zw {
             pending = prev_alpha;
             continue;
@@ -146,9 +116,6 @@ pub fn zero_width(ctx: &Ctx, r: &mut Reasons) {
         prev_alpha = alpha;
     }
     if n >= 2 {
-        r.add(
-            "ZERO_WIDTH_CHARS",
-            format!("{n} zero-width characters inside words"),
-        );
+        r.add("ZERO_WIDTH_CHARS", format!("{n} zero-width characters inside words"));
     }
 }

@@ -6,12 +6,7 @@ use crate::reason::Reasons;
 
 /// Is `reg` one of the genuine domains (protected or a brand's)?
 fn genuine(ctx: &Ctx, reg: &str) -> bool {
-    ctx.cfg.protected.domains.iter().any(|d| d == reg)
-        || ctx
-            .cfg
-            .brands
-            .values()
-            .any(|ds| ds.iter().any(|d| d == reg))
+    ctx.cfg.protected.domains.iter().any(|d| d == reg) || ctx.cfg.brands.values().any(|ds| ds.iter().any(|d| d == reg))
 }
 
 /// The first protected domain or brand domain that `host` imitates, with how.
@@ -45,13 +40,7 @@ pub fn imitates(ctx: &Ctx, host: &str) -> Option<(String, String, &'static str)>
                 return Some((h.to_string(), p.clone(), "lookalike in sub-domain"));
             }
         }
-        for p in ctx
-            .cfg
-            .protected
-            .domains
-            .iter()
-            .chain(ctx.cfg.brands.values().flatten())
-        {
+        for p in ctx.cfg.protected.domains.iter().chain(ctx.cfg.brands.values().flatten()) {
             if p.len() >= 6
                 && (sub.starts_with(&format!("{p}."))
                     || sub.contains(&format!(".{p}."))
@@ -83,19 +72,10 @@ pub fn sender(ctx: &Ctx, r: &mut Reasons) {
 /// Mail that claims a brand (sender domain, or the brand named in the display name) but whose
 /// links mostly lead elsewhere: the classic spoofed-bank pattern.
 pub fn brand_links(ctx: &Ctx, r: &mut Reasons) {
-    let name = ctx
-        .mail
-        .from
-        .as_ref()
-        .and_then(|f| f.name.as_deref())
-        .unwrap_or("")
-        .to_lowercase();
+    let name = ctx.mail.from.as_ref().and_then(|f| f.name.as_deref()).unwrap_or("").to_lowercase();
     let claimed = ctx.cfg.brands.iter().find(|(b, ds)| {
         ds.contains(&ctx.from_reg)
-            || (!name.is_empty()
-                && name
-                    .split(|c: char| !c.is_alphanumeric())
-                    .any(|w| w == b.as_str()))
+            || (!name.is_empty() && name.split(|c: char| !c.is_alphanumeric()).any(|w| w == b.as_str()))
     });
     let Some((brand, domains)) = claimed else {
         return;
@@ -110,23 +90,12 @@ pub fn brand_links(ctx: &Ctx, r: &mut Reasons) {
     if link_hosts.is_empty() {
         return;
     }
-    let on = link_hosts
-        .iter()
-        .filter(|h| domains.iter().any(|d| d == *h))
-        .count();
-    let off: Vec<&String> = link_hosts
-        .iter()
-        .filter(|h| !domains.iter().any(|d| d == *h))
-        .collect();
+    let on = link_hosts.iter().filter(|h| domains.iter().any(|d| d == *h)).count();
+    let off: Vec<&String> = link_hosts.iter().filter(|h| !domains.iter().any(|d| d == *h)).collect();
     if off.len() > on {
         r.add(
             "BRAND_LINK_MISMATCH",
-            format!(
-                "claims {brand}; {} of {} links go to {}",
-                off.len(),
-                link_hosts.len(),
-                off[0]
-            ),
+            format!("claims {brand}; {} of {} links go to {}", off.len(), link_hosts.len(), off[0]),
         );
     }
 }

@@ -66,31 +66,16 @@ impl LureSet {
 }
 
 fn image_only(ctx: &Ctx, r: &mut Reasons, qr_words: bool) {
-    let words = ctx
-        .text_lc
-        .split_whitespace()
-        .filter(|w| w.chars().any(char::is_alphabetic))
-        .count();
+    let words = ctx.text_lc.split_whitespace().filter(|w| w.chars().any(char::is_alphabetic)).count();
     let html_images: usize = ctx.html.iter().map(|h| h.images).sum();
-    let image_atts = ctx
-        .mail
-        .attachments
-        .iter()
-        .filter(|a| a.content_type.starts_with("image/"))
-        .count();
+    let image_atts = ctx.mail.attachments.iter().filter(|a| a.content_type.starts_with("image/")).count();
     let images = html_images + image_atts;
     if images == 0 {
         return;
     }
     if qr_words && words < 150 {
-        r.add(
-            "QR_CODE_LURE",
-            format!("asks to scan a code; {images} image(s), {words} words"),
-        );
+        r.add("QR_CODE_LURE", format!("asks to scan a code; {images} image(s), {words} words"));
     } else if words < 8 && ctx.urls.len() <= 3 {
-        r.add(
-            "IMAGE_ONLY_BODY",
-            format!("{images} image(s), {words} words of text"),
-        );
+        r.add("IMAGE_ONLY_BODY", format!("{images} image(s), {words} words of text"));
     }
 }
