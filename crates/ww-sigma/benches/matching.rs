@@ -123,7 +123,7 @@ fn event(i: usize) -> Event {
             f.push("SubjectUserName", "WS0001$");
             f.push("TargetUserName", "jsmith");
             f.push("TargetDomainName", "COUNCIL");
-            f.push("LogonType", Value::Int(if i % 3 == 0 { 3 } else { 2 }));
+            f.push("LogonType", Value::Int(if i.is_multiple_of(3) { 3 } else { 2 }));
             f.push("LogonProcessName", "User32");
             f.push("AuthenticationPackageName", "Negotiate");
             f.push("WorkstationName", "WS0001");

@@ -62,10 +62,14 @@ fn lex(s: &str) -> Result<Vec<Token>, CondError> {
                 "all" => Token::All,
                 "any" => Token::Any,
                 "them" => Token::Them,
-                "near" => return Err(CondError::Unsupported("'near' in condition (Sigma 1 aggregation)".into())),
+                "near" => {
+                    return Err(CondError::Unsupported("'near' in condition (Sigma 1 aggregation)".into()));
+                }
                 _ if word.bytes().all(|b| b.is_ascii_digit()) => match word.parse::<u32>() {
                     Ok(n) => Token::Num(n),
-                    Err(_) => return Err(CondError::Invalid(format!("number '{word}' too large in condition"))),
+                    Err(_) => {
+                        return Err(CondError::Invalid(format!("number '{word}' too large in condition")));
+                    }
                 },
                 _ => Token::Ident(word.to_owned()),
             };
@@ -170,7 +174,9 @@ impl Parser<'_> {
                         }
                         v
                     }
-                    _ => return Err(CondError::Invalid("expected 'them' or an identifier pattern after 'of'".into())),
+                    _ => {
+                        return Err(CondError::Invalid("expected 'them' or an identifier pattern after 'of'".into()));
+                    }
                 };
                 Ok(Cond::Of(count, sels))
             }

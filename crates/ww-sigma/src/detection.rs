@@ -113,7 +113,9 @@ fn parse_mods(key: &str, mods: &[&str]) -> Result<Mods, DetError> {
             "expand" => m.expand = true,
             "cased" => m.cased = true,
             "" => return Err(invalid(key, format!("empty modifier in '{key}'"))),
-            other => return Err(invalid(key, format!("unknown modifier '{other}' in '{key}'"))),
+            other => {
+                return Err(invalid(key, format!("unknown modifier '{other}' in '{key}'")));
+            }
         }
     }
     // Combinations the specification allows.
@@ -137,7 +139,7 @@ fn parse_mods(key: &str, mods: &[&str]) -> Result<Mods, DetError> {
     if m.base64 && m.base64offset {
         return Err(invalid(key, format!("'{key}': base64 and base64offset together")));
     }
-    if !matches!(m.encoding, Encoding::None) && !(m.base64 || m.base64offset) {
+    if !(matches!(m.encoding, Encoding::None) || m.base64 || m.base64offset) {
         return Err(unsupported(
             key,
             format!("'{key}': utf16 encodings are only supported together with base64/base64offset"),
@@ -475,7 +477,7 @@ fn encode_utf16(s: &[u8], enc: Encoding) -> Vec<u8> {
 pub fn base64_offsets(raw: &[u8]) -> Vec<String> {
     const START: [usize; 3] = [0, 2, 3];
     let mut out = Vec::with_capacity(3);
-    for i in 0..3 {
+    for (i, start) in START.into_iter().enumerate() {
         let mut buf = vec![b' '; i];
         buf.extend_from_slice(raw);
         let enc = B64.encode(&buf);
@@ -484,7 +486,6 @@ pub fn base64_offsets(raw: &[u8]) -> Vec<String> {
             1 => enc.len().saturating_sub(3),
             _ => enc.len().saturating_sub(2),
         };
-        let start = START[i];
         if start < end {
             out.push(enc[start..end].to_owned());
         }

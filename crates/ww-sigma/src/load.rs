@@ -261,7 +261,9 @@ fn parse_rule(
         service: lsf("service"),
         path: path.to_path_buf(),
     };
-    let Some(det) = d.get("detection") else { return Err(bad("rule has no detection section".into())) };
+    let Some(det) = d.get("detection") else {
+        return Err(bad("rule has no detection section".into()));
+    };
     let ctx = Ctx { placeholders: &opts.placeholders };
     let det = parse_detection(det, &ctx).map_err(|errs| {
         let first: &DetError = &errs[0];

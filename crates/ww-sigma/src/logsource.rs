@@ -73,7 +73,9 @@ impl LogsourceMap {
             line: e.line,
             column: e.column,
         })?;
-        let Some(doc) = docs.first() else { return Ok(LogsourceMap::empty()) };
+        let Some(doc) = docs.first() else {
+            return Ok(LogsourceMap::empty());
+        };
         let Some(Yaml::Seq(items)) = doc.get("logsources") else {
             return Err(LogsourceError::Yaml {
                 message: "expected a top-level 'logsources:' list".into(),
@@ -84,7 +86,9 @@ impl LogsourceMap {
         let mut entries = Vec::new();
         for (index, it) in items.iter().enumerate() {
             let err = |reason: String| LogsourceError::Entry { index, reason };
-            let Yaml::Map(m) = it else { return Err(err("entry is not a map".into())) };
+            let Yaml::Map(m) = it else {
+                return Err(err("entry is not a map".into()));
+            };
             let mut e = LogsourceEntry { product: None, category: None, service: None, kinds: None, when: Vec::new() };
             for (k, v) in m {
                 match k.as_str() {
@@ -98,7 +102,9 @@ impl LogsourceMap {
                         *slot = Some(s.to_ascii_lowercase());
                     }
                     "kinds" => {
-                        let Yaml::Seq(ks) = v else { return Err(err("'kinds' must be a list".into())) };
+                        let Yaml::Seq(ks) = v else {
+                            return Err(err("'kinds' must be a list".into()));
+                        };
                         let mut kinds = Vec::new();
                         for k in ks {
                             let name = k.as_str().unwrap_or("");
@@ -107,9 +113,13 @@ impl LogsourceMap {
                         e.kinds = Some(kinds);
                     }
                     "when" => {
-                        let Yaml::Seq(alts) = v else { return Err(err("'when' must be a list of maps".into())) };
+                        let Yaml::Seq(alts) = v else {
+                            return Err(err("'when' must be a list of maps".into()));
+                        };
                         for a in alts {
-                            let Yaml::Map(conds) = a else { return Err(err("'when' items must be maps".into())) };
+                            let Yaml::Map(conds) = a else {
+                                return Err(err("'when' items must be maps".into()));
+                            };
                             let mut conj = Vec::new();
                             for (field, val) in conds {
                                 let vals: Vec<String> = match val {
@@ -209,6 +219,9 @@ impl LogsourceMap {
     }
 }
 
+/// One entry's alternatives: OR of ANDs of (field, accepted folded values).
+pub(crate) type Alternatives = Vec<Vec<(String, Vec<String>)>>;
+
 /// A rule's logsource after resolution.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Resolved {
@@ -217,7 +230,7 @@ pub(crate) enum Resolved {
     /// Not (fully) known to the map: generic JSON events only.
     Unmapped,
     /// `kinds` (None = any) and, for each matching entry, alternatives of field conditions.
-    Mapped { kinds: Option<Vec<SourceKind>>, groups: Vec<Vec<Vec<(String, Vec<String>)>>> },
+    Mapped { kinds: Option<Vec<SourceKind>>, groups: Vec<Alternatives> },
 }
 
 impl Resolved {
@@ -265,9 +278,9 @@ mod tests {
         assert!(web.applies(SourceKind::W3c, &|_| None));
         assert!(!web.applies(SourceKind::Json, &|_| None));
         let sshd = m.resolve(Some("linux"), None, Some("sshd"));
-        assert!(sshd.applies(SourceKind::Syslog, &|f| (f == "app_name").then(|| "sshd".to_string())));
-        assert!(!sshd.applies(SourceKind::Syslog, &|f| (f == "app_name").then(|| "cron".to_string())));
-        assert!(!sshd.applies(SourceKind::Evtx, &|f| (f == "app_name").then(|| "sshd".to_string())));
+        assert!(sshd.applies(SourceKind::Syslog, &|f| { (f == "app_name").then(|| "sshd".to_string()) }));
+        assert!(!sshd.applies(SourceKind::Syslog, &|f| { (f == "app_name").then(|| "cron".to_string()) }));
+        assert!(!sshd.applies(SourceKind::Evtx, &|f| { (f == "app_name").then(|| "sshd".to_string()) }));
     }
 
     #[test]
@@ -279,11 +292,11 @@ mod tests {
         .unwrap();
         m.merge(extra);
         let r = m.resolve(Some("aws"), None, Some("cloudtrail"));
-        assert!(r.applies(SourceKind::Json, &|f| (f == "eventSource").then(|| "x".to_string())));
+        assert!(r.applies(SourceKind::Json, &|f| { (f == "eventSource").then(|| "x".to_string()) }));
         assert!(!r.applies(SourceKind::Json, &|_| None));
         let s = m.resolve(Some("windows"), None, Some("security"));
-        assert!(s.applies(SourceKind::Evtx, &|f| (f == "Channel").then(|| "mysecurity".to_string())));
-        assert!(!s.applies(SourceKind::Evtx, &|f| (f == "Channel").then(|| "security".to_string())));
+        assert!(s.applies(SourceKind::Evtx, &|f| { (f == "Channel").then(|| "mysecurity".to_string()) }));
+        assert!(!s.applies(SourceKind::Evtx, &|f| { (f == "Channel").then(|| "security".to_string()) }));
         assert!(LogsourceMap::from_yaml_str("logsources:\n  - { kinds: [evtx] }\n").is_err());
         assert!(LogsourceMap::from_yaml_str("logsources:\n  - { product: x, kinds: [tape] }\n").is_err());
     }

@@ -30,7 +30,7 @@ enum Shape {
     Exact(Box<[u8]>),
     Prefix(Box<[u8]>),
     Suffix(Box<[u8]>),
-    Contains(Box<[u8]>, Finder<'static>),
+    Contains(Box<[u8]>, Box<Finder<'static>>),
     AnyText,
     /// Segments between stars; the first is anchored at the start, the last at the end.
     Glob(Vec<Vec<SegTok>>),
@@ -107,7 +107,9 @@ fn seg_at(h: &[u8], mut pos: usize, seg: &[SegTok], ci: bool) -> Option<usize> {
 
 fn glob(h: &[u8], segs: &[Vec<SegTok>], ci: bool) -> bool {
     let n = segs.len();
-    let Some(mut pos) = seg_at(h, 0, &segs[0], ci) else { return false };
+    let Some(mut pos) = seg_at(h, 0, &segs[0], ci) else {
+        return false;
+    };
     if n == 1 {
         return pos == h.len();
     }
@@ -140,7 +142,9 @@ impl CStr {
             [Tok::Lit(l)] => Shape::Exact(b(l)),
             [Tok::Lit(l), Tok::Star] => Shape::Prefix(b(l)),
             [Tok::Star, Tok::Lit(l)] => Shape::Suffix(b(l)),
-            [Tok::Star, Tok::Lit(l), Tok::Star] => Shape::Contains(b(l), Finder::new(l.as_bytes()).into_owned()),
+            [Tok::Star, Tok::Lit(l), Tok::Star] => {
+                Shape::Contains(b(l), Box::new(Finder::new(l.as_bytes()).into_owned()))
+            }
             [Tok::Star] => Shape::AnyText,
             toks => {
                 let mut segs = vec![Vec::new()];
@@ -253,9 +257,13 @@ fn scalar(p: &CPat, v: &Value, ev: &Event, b: &mut Bufs) -> bool {
             CmpOp::Gte => x >= *n,
         }),
         CPat::FieldRef { field, mode, cased } => {
-            let Some(other) = ev.fields.get(field) else { return false };
+            let Some(other) = ev.fields.get(field) else {
+                return false;
+            };
             let Bufs { num, fold: fa, fold2: fb } = b;
-            let Some(a) = text_of(v, num) else { return false };
+            let Some(a) = text_of(v, num) else {
+                return false;
+            };
             fa.clear();
             if *cased {
                 fa.push_str(a)
@@ -263,7 +271,9 @@ fn scalar(p: &CPat, v: &Value, ev: &Event, b: &mut Bufs) -> bool {
                 fold_into(a, fa)
             }
             let mut tmp = String::new();
-            let Some(o) = text_of(other, &mut tmp) else { return false };
+            let Some(o) = text_of(other, &mut tmp) else {
+                return false;
+            };
             fb.clear();
             if *cased {
                 fb.push_str(o)
@@ -320,22 +330,168 @@ fn keyword(p: &CPat, ev: &Event, b: &mut Bufs) -> bool {
         })
 }
 
+/// Hash of an ASCII-lower-cased field name, for [`FieldTable`].
+pub(crate) fn name_hash(name: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in name.bytes() {
+        h ^= b.to_ascii_lowercase() as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// The event's fields by name hash, built once per event so that each rule's field lookups
+/// compare integers instead of strings. Same answers as `Fields::get`: exact name first, then
+/// ASCII case-insensitive.
+pub(crate) struct FieldTable<'e> {
+    entries: smallvec::SmallVec<[(u64, &'e str, &'e Value); 64]>,
+}
+
+impl<'e> FieldTable<'e> {
+    pub(crate) fn new(ev: &'e Event) -> Self {
+        FieldTable { entries: ev.fields.iter().map(|(n, v)| (name_hash(n), n, v)).collect() }
+    }
+
+    #[inline]
+    pub(crate) fn get(&self, name: &str, h: u64) -> Option<&'e Value> {
+        let mut ci = None;
+        for &(eh, n, v) in &self.entries {
+            if eh == h {
+                if n == name {
+                    return Some(v);
+                }
+                if ci.is_none() && n.eq_ignore_ascii_case(name) {
+                    ci = Some(v);
+                }
+            }
+        }
+        ci
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum LitShape {
+    Exact,
+    Prefix,
+    Suffix,
+    Contains,
+}
+
+/// Many case-insensitive literal patterns of one field (`Image|endswith: [50 names]`) checked
+/// in one pass over the value instead of one comparison per pattern.
+#[derive(Debug, Clone)]
+struct LitGroup {
+    ac: aho_corasick::AhoCorasick,
+    shapes: Vec<LitShape>,
+}
+
+/// Below this many literals, one comparison each is as fast as an automaton.
+const GROUP_MIN: usize = 4;
+
+impl LitGroup {
+    fn literal(p: &Pat) -> Option<(String, LitShape)> {
+        let Pat::Str(sp) = p else { return None };
+        if sp.cased {
+            return None;
+        }
+        let (l, shape) = match sp.toks.as_slice() {
+            [Tok::Lit(l)] => (l, LitShape::Exact),
+            [Tok::Lit(l), Tok::Star] => (l, LitShape::Prefix),
+            [Tok::Star, Tok::Lit(l)] => (l, LitShape::Suffix),
+            [Tok::Star, Tok::Lit(l), Tok::Star] => (l, LitShape::Contains),
+            _ => return None,
+        };
+        (!l.is_empty()).then(|| (l.clone(), shape))
+    }
+
+    fn scan(&self, h: &[u8]) -> bool {
+        self.ac.find_overlapping_iter(h).any(|m| match self.shapes[m.pattern().as_usize()] {
+            LitShape::Contains => true,
+            LitShape::Prefix => m.start() == 0,
+            LitShape::Suffix => m.end() == h.len(),
+            LitShape::Exact => m.start() == 0 && m.end() == h.len(),
+        })
+    }
+
+    fn value(&self, v: &Value, b: &mut Bufs) -> bool {
+        match v {
+            Value::List(items) => items.iter().any(|i| self.value(i, b)),
+            v => {
+                let Bufs { num, fold, .. } = b;
+                let Some(t) = text_of(v, num) else {
+                    return false;
+                };
+                if t.is_ascii() {
+                    self.scan(t.as_bytes())
+                } else {
+                    fold.clear();
+                    fold_into(t, fold);
+                    self.scan(fold.as_bytes())
+                }
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct CField {
+    hash: u64,
     name: Option<Box<str>>,
+    /// Literal patterns folded into one automaton (only for OR lists on a named field).
+    group: Option<LitGroup>,
     pats: Vec<CPat>,
     all: bool,
 }
 
 impl CField {
     fn new(fm: &FieldMatch) -> CField {
-        CField { name: fm.field.as_deref().map(Into::into), pats: fm.pats.iter().map(CPat::new).collect(), all: fm.all }
+        let mut group = None;
+        let mut pats: Vec<CPat> = Vec::new();
+        if !fm.all && fm.field.is_some() {
+            // Flatten alternatives, then split literal patterns from the rest.
+            let mut flat: Vec<&Pat> = Vec::new();
+            let mut stack: Vec<&Pat> = fm.pats.iter().rev().collect();
+            while let Some(p) = stack.pop() {
+                match p {
+                    Pat::AnyOf(ps) => stack.extend(ps.iter().rev()),
+                    p => flat.push(p),
+                }
+            }
+            let (lits, rest): (Vec<&Pat>, Vec<&Pat>) = flat.into_iter().partition(|p| LitGroup::literal(p).is_some());
+            if lits.len() >= GROUP_MIN {
+                let (needles, shapes): (Vec<String>, Vec<LitShape>) =
+                    lits.iter().filter_map(|p| LitGroup::literal(p)).unzip();
+                if let Ok(ac) = aho_corasick::AhoCorasick::builder()
+                    .ascii_case_insensitive(true)
+                    .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
+                    .build(&needles)
+                {
+                    group = Some(LitGroup { ac, shapes });
+                    pats = rest.into_iter().map(CPat::new).collect();
+                }
+            }
+        }
+        if group.is_none() {
+            pats = fm.pats.iter().map(CPat::new).collect();
+        }
+        CField {
+            hash: fm.field.as_deref().map(name_hash).unwrap_or(0),
+            name: fm.field.as_deref().map(Into::into),
+            group,
+            pats,
+            all: fm.all,
+        }
     }
 
-    fn is_match(&self, ev: &Event, b: &mut Bufs) -> bool {
+    fn is_match(&self, ev: &Event, t: &FieldTable<'_>, b: &mut Bufs) -> bool {
         match &self.name {
             Some(name) => {
-                let f = ev.fields.get(name);
+                let f = t.get(name, self.hash);
+                if let (Some(g), Some(v)) = (&self.group, f)
+                    && g.value(v, b)
+                {
+                    return true;
+                }
                 if self.all {
                     self.pats.iter().all(|p| field(p, f, ev, b))
                 } else {
@@ -368,21 +524,21 @@ impl CRule {
         }
     }
 
-    fn sel(&self, i: usize, ev: &Event, b: &mut Bufs) -> bool {
-        self.sels[i].iter().any(|g| g.iter().all(|f| f.is_match(ev, b)))
+    fn sel(&self, i: usize, ev: &Event, t: &FieldTable<'_>, b: &mut Bufs) -> bool {
+        self.sels[i].iter().any(|g| g.iter().all(|f| f.is_match(ev, t, b)))
     }
 
-    fn cond(&self, c: &Cond, ev: &Event, b: &mut Bufs) -> bool {
+    fn cond(&self, c: &Cond, ev: &Event, t: &FieldTable<'_>, b: &mut Bufs) -> bool {
         match c {
-            Cond::Sel(i) => self.sel(*i, ev, b),
-            Cond::Not(c) => !self.cond(c, ev, b),
-            Cond::And(cs) => cs.iter().all(|c| self.cond(c, ev, b)),
-            Cond::Or(cs) => cs.iter().any(|c| self.cond(c, ev, b)),
-            Cond::Of(OfCount::All, s) => s.iter().all(|&i| self.sel(i, ev, b)),
+            Cond::Sel(i) => self.sel(*i, ev, t, b),
+            Cond::Not(c) => !self.cond(c, ev, t, b),
+            Cond::And(cs) => cs.iter().all(|c| self.cond(c, ev, t, b)),
+            Cond::Or(cs) => cs.iter().any(|c| self.cond(c, ev, t, b)),
+            Cond::Of(OfCount::All, s) => s.iter().all(|&i| self.sel(i, ev, t, b)),
             Cond::Of(OfCount::AtLeast(n), s) => {
                 let mut hit = 0u32;
                 for &i in s {
-                    if self.sel(i, ev, b) {
+                    if self.sel(i, ev, t, b) {
                         hit += 1;
                         if hit >= *n {
                             return true;
@@ -394,7 +550,7 @@ impl CRule {
         }
     }
 
-    pub(crate) fn is_match(&self, ev: &Event, b: &mut Bufs) -> bool {
-        self.cond(&self.cond, ev, b)
+    pub(crate) fn is_match(&self, ev: &Event, t: &FieldTable<'_>, b: &mut Bufs) -> bool {
+        self.cond(&self.cond, ev, t, b)
     }
 }

@@ -2,7 +2,7 @@
 //! when at least one of the literals occurs (case-insensitively) in its field. Buckets index these
 //! in one Aho-Corasick automaton per field, so most rules are never evaluated for most events.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use rustc_hash::FxHashMap;
 
 use crate::ast::{Cond, Detection, FieldMatch, OfCount, Pat, Tok, fold};
@@ -56,7 +56,14 @@ fn pat_lits(p: &Pat) -> Option<Vec<String>> {
     }
 }
 
+/// Fields that name the log source: their values are the same for every event of a bucket, so
+/// a literal there filters nothing.
+const SOURCE_FIELDS: [&str; 5] = ["channel", "eventid", "provider_name", "provider", "source"];
+
 fn fm_req(fm: &FieldMatch) -> Option<Req> {
+    if fm.field.as_ref().is_some_and(|f| SOURCE_FIELDS.contains(&f.to_ascii_lowercase().as_str())) {
+        return None;
+    }
     let per_pat = |p: &Pat| {
         pat_lits(p)
             .map(|ls| ls.into_iter().map(|l| (fm.field.as_ref().map(|f| f.to_ascii_lowercase()), l)).collect::<Req>())
@@ -109,6 +116,7 @@ fn build_index(lits: FxHashMap<String, Vec<u32>>) -> Option<FieldIndex> {
     let ac = AhoCorasickBuilder::new()
         .ascii_case_insensitive(true)
         .match_kind(MatchKind::Standard)
+        .kind(Some(AhoCorasickKind::DFA))
         .build(pats.iter().map(|(l, _)| l.as_bytes()))
         .ok()?;
     Some(FieldIndex { ac, rules: pats.into_iter().map(|(_, r)| r).collect() })

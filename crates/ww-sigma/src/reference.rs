@@ -58,8 +58,12 @@ fn pat_scalar(p: &Pat, v: &Value, event: &Event) -> bool {
             CmpOp::Gte => x >= *n,
         }),
         Pat::FieldRef { field, mode, cased } => {
-            let Some(other) = event.fields.get(field) else { return false };
-            let (Some(a), Some(b)) = (text, other.as_text()) else { return false };
+            let Some(other) = event.fields.get(field) else {
+                return false;
+            };
+            let (Some(a), Some(b)) = (text, other.as_text()) else {
+                return false;
+            };
             let (a, b) = if *cased { (a.into_owned(), b.into_owned()) } else { (fold(&a), fold(&b)) };
             match mode {
                 RefMode::Equal => a == b,

@@ -6,9 +6,9 @@ use std::sync::{Arc, RwLock};
 use rustc_hash::{FxHashMap, FxHashSet};
 use ww_core::{Event, SourceKind, Value};
 
-use crate::ast::{Detection, fold_into};
+use crate::ast::{Cond, Detection, FieldMatch, OfCount, Pat, Tok, fold_into};
 use crate::logsource::{LogsourceMap, Resolved};
-use crate::matcher::{Bufs, CRule};
+use crate::matcher::{Bufs, CRule, FieldTable};
 use crate::meta::RuleMeta;
 use crate::prefilter::{Bucket, FieldIndex, Req, required};
 use crate::reference;
@@ -70,6 +70,22 @@ impl RuleSet {
             key_fields: map.key_fields(),
             buckets: RwLock::new(FxHashMap::default()),
         };
+        // Exact values rules test on key fields become key values too, so that buckets can
+        // drop rules whose `EventID`/`Channel` tests cannot hold (see `prune`).
+        for c in &rules {
+            for sel in &c.det.selections {
+                for fm in sel.groups.iter().flatten() {
+                    let Some(f) = &fm.field else { continue };
+                    if let Some((_, known)) = rs.key_fields.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(f)) {
+                        for p in &fm.pats {
+                            if let Some(l) = exact_literal(p) {
+                                known.insert(l.to_owned());
+                            }
+                        }
+                    }
+                }
+            }
+        }
         for c in rules {
             rs.rules.push(CRule::new(&c.det.selections, &c.det.cond));
             rs.reqs.push(required(&c.det));
@@ -149,8 +165,18 @@ impl RuleSet {
             parts.map(|p| if p.starts_with(ABSENT) { None } else { Some(p.to_owned()) }).collect();
         let lookup =
             |f: &str| self.key_fields.iter().position(|(n, _)| n == f).and_then(|i| vals.get(i).cloned().flatten());
-        let rules: Vec<u32> =
-            (0..self.ls.len() as u32).filter(|&r| self.ls[r as usize].applies(kind, &lookup)).collect();
+        let rules: Vec<u32> = (0..self.ls.len() as u32)
+            .filter(|&r| self.ls[r as usize].applies(kind, &lookup))
+            .filter(|&r| {
+                let det = &self.dets[r as usize];
+                tri_cond(det, &det.cond, &|f: &str| {
+                    self.key_fields
+                        .iter()
+                        .position(|(n, _)| n.eq_ignore_ascii_case(f))
+                        .map(|i| vals.get(i).cloned().flatten())
+                }) != Tri::False
+            })
+            .collect();
         Bucket::build(&rules, &self.reqs)
     }
 
@@ -181,7 +207,9 @@ impl RuleSet {
             }
             local.insert(key.as_str().into(), b);
         }
-        let Some(bucket) = local.get(key.as_str()) else { return };
+        let Some(bucket) = local.get(key.as_str()) else {
+            return;
+        };
         if stamp.len() < self.metas.len() {
             stamp.resize(self.metas.len(), 0);
         }
@@ -213,12 +241,14 @@ impl RuleSet {
                 scan_text(kw, raw, &mut bufs.fold, stamp, g, cands);
             }
         }
-        cands.sort_unstable();
+        let table = FieldTable::new(event);
+        let first = out.len();
         for &r in cands.iter() {
-            if self.rules[r as usize].is_match(event, bufs) {
+            if self.rules[r as usize].is_match(event, &table, bufs) {
                 out.push(RuleIdx(r));
             }
         }
+        out[first..].sort_unstable();
     }
 
     /// Diagnostics for tuning: (rules always evaluated, candidates evaluated) for an event.
@@ -296,5 +326,104 @@ fn scan_value(idx: &FieldIndex, v: &Value, bufs: &mut Bufs, stamp: &mut [u32], g
         }
         Value::List(items) => items.iter().for_each(|i| scan_value(idx, i, bufs, stamp, g, cands)),
         Value::Null => {}
+    }
+}
+
+/// The folded literal of an exact, case-insensitive string pattern.
+fn exact_literal(p: &Pat) -> Option<&str> {
+    match p {
+        Pat::Str(sp) if !sp.cased => match sp.toks.as_slice() {
+            [Tok::Lit(l)] => Some(l),
+            [] => Some(""),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tri {
+    True,
+    False,
+    Unknown,
+}
+
+fn tri_and(items: impl Iterator<Item = Tri>) -> Tri {
+    let mut out = Tri::True;
+    for t in items {
+        match t {
+            Tri::False => return Tri::False,
+            Tri::Unknown => out = Tri::Unknown,
+            Tri::True => {}
+        }
+    }
+    out
+}
+
+fn tri_or(items: impl Iterator<Item = Tri>) -> Tri {
+    let mut out = Tri::False;
+    for t in items {
+        match t {
+            Tri::True => return Tri::True,
+            Tri::Unknown => out = Tri::Unknown,
+            Tri::False => {}
+        }
+    }
+    out
+}
+
+/// What a bucket's key says about a field match: `key(f)` is `None` for fields outside the
+/// key, `Some(None)` for an absent field, `Some(Some(v))` for a folded value (or the "other"
+/// marker, which equals no literal).
+type KeyLookup<'a> = dyn Fn(&str) -> Option<Option<String>> + 'a;
+
+fn tri_fm(fm: &FieldMatch, key: &KeyLookup<'_>) -> Tri {
+    let Some(f) = &fm.field else {
+        return Tri::Unknown;
+    };
+    let Some(val) = key(f) else {
+        return Tri::Unknown;
+    };
+    let one = |p: &Pat| match (exact_literal(p), &val) {
+        (Some(_), None) => Tri::False,
+        (Some(l), Some(v)) if v.starts_with(OTHER) => {
+            let _ = l;
+            Tri::False
+        }
+        (Some(l), Some(v)) => {
+            if l == v {
+                Tri::True
+            } else {
+                Tri::False
+            }
+        }
+        (None, _) => Tri::Unknown,
+    };
+    if fm.all { tri_and(fm.pats.iter().map(one)) } else { tri_or(fm.pats.iter().map(one)) }
+}
+
+fn tri_sel(det: &Detection, i: usize, key: &KeyLookup<'_>) -> Tri {
+    tri_or(det.selections[i].groups.iter().map(|g| tri_and(g.iter().map(|fm| tri_fm(fm, key)))))
+}
+
+/// Three-valued evaluation of a condition knowing only the key fields: `False` means the rule
+/// can never match an event of this bucket.
+fn tri_cond(det: &Detection, c: &Cond, key: &KeyLookup<'_>) -> Tri {
+    match c {
+        Cond::Sel(i) => tri_sel(det, *i, key),
+        Cond::Not(c) => match tri_cond(det, c, key) {
+            Tri::True => Tri::False,
+            Tri::False => Tri::True,
+            Tri::Unknown => Tri::Unknown,
+        },
+        Cond::And(cs) => tri_and(cs.iter().map(|c| tri_cond(det, c, key))),
+        Cond::Or(cs) => tri_or(cs.iter().map(|c| tri_cond(det, c, key))),
+        Cond::Of(OfCount::All, s) => tri_and(s.iter().map(|&i| tri_sel(det, i, key))),
+        Cond::Of(OfCount::AtLeast(1), s) => tri_or(s.iter().map(|&i| tri_sel(det, i, key))),
+        Cond::Of(OfCount::AtLeast(n), s) => {
+            let ts: Vec<Tri> = s.iter().map(|&i| tri_sel(det, i, key)).collect();
+            let possible = ts.iter().filter(|t| **t != Tri::False).count();
+            if possible < *n as usize { Tri::False } else { Tri::Unknown }
+        }
     }
 }

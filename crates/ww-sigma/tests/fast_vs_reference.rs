@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use ww_core::{Event, Locator, SourceKind, Value};
 use ww_sigma::{LoadOptions, RuleSet};
 
-const FIELDS: [&str; 3] = ["A", "B", "C"];
+const FIELDS: [&str; 3] = ["A", "B", "EventID"];
 const WORDS: [&str; 6] = ["abc", "ABD", "xabcx", "b?d", "a*c", "é-x"];
 const MODS: [&str; 10] = [
     "",
@@ -26,7 +26,7 @@ fn value_for(m: &str, w: &str, i: usize) -> String {
     match m {
         "|re" => format!("'^{}'", regex_escape(w)),
         "|exists" => {
-            if i % 2 == 0 {
+            if i.is_multiple_of(2) {
                 "true".into()
             } else {
                 "false".into()
