@@ -82,12 +82,14 @@ pub struct HuntArgs {
 
 /// Builds load options from the rule selection flags; errors are usage errors.
 pub fn load_options(sel: &RuleSelection) -> anyhow::Result<LoadOptions> {
-    let mut opts = LoadOptions::default();
-    opts.filter = RuleFilter {
-        min_level: sel.min_level,
-        statuses: sel.statuses.clone(),
-        tags: sel.tags.clone(),
-        rules: sel.only_rules.clone(),
+    let mut opts = LoadOptions {
+        filter: RuleFilter {
+            min_level: sel.min_level,
+            statuses: sel.statuses.clone(),
+            tags: sel.tags.clone(),
+            rules: sel.only_rules.clone(),
+        },
+        ..LoadOptions::default()
     };
     for path in &sel.logsource_maps {
         let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
