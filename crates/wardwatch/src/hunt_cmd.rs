@@ -182,6 +182,7 @@ pub fn run(args: HuntArgs) -> anyhow::Result<u8> {
         threads: args.threads,
         progress: stderr_tty && !args.quiet && !args.no_progress,
         color: std::io::stdout().is_terminal(),
+        table_width: console::Term::stdout().size_checked().map(|(_rows, cols)| usize::from(cols)),
         syslog_year: args.year,
         ..HuntOptions::default()
     };

@@ -44,9 +44,17 @@ pub trait DetectionWriter {
     fn finish(&mut self) -> io::Result<()>;
 }
 
-pub fn writer(format: OutputFormat, out: Box<dyn Write + Send>, color: bool) -> Box<dyn DetectionWriter + Send> {
+/// `width`: the terminal's width in columns, when the table goes to a terminal; the MATCHED
+/// column is cut to fit so one detection stays one screen row.
+pub fn writer(
+    format: OutputFormat,
+    out: Box<dyn Write + Send>,
+    color: bool,
+    width: Option<usize>,
+) -> Box<dyn DetectionWriter + Send> {
+    let matched_width = width.map_or(MATCHED_MAX, |w| w.saturating_sub(FIXED_W).max(MATCHED_MIN));
     match format {
-        OutputFormat::Table => Box::new(TableWriter { out, color, rows: 0 }),
+        OutputFormat::Table => Box::new(TableWriter { out, color, rows: 0, matched_width }),
         OutputFormat::Csv => Box::new(CsvWriter { out: csv::Writer::from_writer(out), header_done: false }),
         OutputFormat::Jsonl => Box::new(JsonlWriter { out }),
     }
@@ -108,6 +116,7 @@ struct TableWriter {
     out: Box<dyn Write + Send>,
     color: bool,
     rows: u64,
+    matched_width: usize,
 }
 
 const TIME_W: usize = 24;
@@ -115,6 +124,10 @@ const LEVEL_W: usize = 13;
 const RULE_W: usize = 50;
 const HOST_W: usize = 20;
 const WHERE_W: usize = 32;
+/// Columns before MATCHED, separators included.
+const FIXED_W: usize = TIME_W + LEVEL_W + RULE_W + HOST_W + WHERE_W + 5;
+const MATCHED_MAX: usize = 200;
+const MATCHED_MIN: usize = 30;
 
 fn level_color(level: Level) -> &'static str {
     match level {
@@ -151,7 +164,7 @@ impl DetectionWriter for TableWriter {
             pad(&meta.title, RULE_W),
             pad(d.event.host().unwrap_or("-"), HOST_W),
             pad(&place, WHERE_W),
-            truncate(&matched_text(&d.matched, 80), 200)
+            truncate(&matched_text(&d.matched, 80), self.matched_width)
         )
     }
 

@@ -44,6 +44,8 @@ pub struct HuntOptions {
     pub progress: bool,
     /// Colour levels in the table (only for a terminal).
     pub color: bool,
+    /// Width of the terminal the table goes to, if it goes to one.
+    pub table_width: Option<usize>,
     pub limits: Limits,
     /// Diagnostics printed per file before the rest are only counted.
     pub max_diagnostics_per_file: u64,
@@ -63,6 +65,7 @@ impl Default for HuntOptions {
             threads: 0,
             progress: false,
             color: false,
+            table_width: None,
             limits: Limits::default(),
             max_diagnostics_per_file: 10,
             syslog_year: None,
@@ -316,7 +319,8 @@ pub fn hunt(rules: &RuleSet, opts: &HuntOptions, diag: Box<dyn Write + Send>) ->
         )),
         None => Box::new(io::BufWriter::with_capacity(1 << 16, io::stdout())),
     };
-    let out = writer(opts.format, out, opts.color && opts.output.is_none());
+    let to_terminal = opts.output.is_none();
+    let out = writer(opts.format, out, opts.color && to_terminal, opts.table_width.filter(|_| to_terminal));
 
     let progress = opts.progress.then(|| {
         let pb = ProgressBar::with_draw_target(Some(total_bytes), ProgressDrawTarget::stderr_with_hz(5));
