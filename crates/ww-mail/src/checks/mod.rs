@@ -5,6 +5,8 @@ pub mod headers;
 pub mod links;
 pub mod lookalike;
 pub mod lures;
+pub mod sender;
+pub mod combos;
 
 use crate::config::Config;
 use crate::html::HtmlInfo;
