@@ -125,6 +125,7 @@ impl Analyser {
         checks::sender::reply_to_freemail(&ctx, &mut r);
         checks::sender::encoded_words(&ctx, &mut r);
         checks::sender::disguised_text(&ctx, &mut r);
+        checks::sender::random_local(&ctx, &mut r);
         self.lures.check(&ctx, &mut r);
         checks::combos::credential_harvest(&ctx, &mut r);
         checks::combos::brand_subject(&ctx, &mut r);

@@ -195,3 +195,51 @@ mod disguise_tests {
         assert!(!disguised_word("café"));
     }
 }
+
+/// A machine-made sender mailbox (`kghgfdfdfmvbdg@`, `k3hd513reagvbx6gomyi-2cybu@`): runs of
+/// consonants no language writes, or long letter/digit soup. People and role mailboxes do not
+/// look like this; throwaway bulk senders do.
+pub fn random_local(ctx: &Ctx, r: &mut Reasons) {
+    let Some(from) = &ctx.mail.from else { return };
+    let local = from.address.split('@').next().unwrap_or("");
+    if random_looking(local) {
+        r.add("FROM_RANDOM_LOCAL", from.address.clone());
+    }
+}
+
+fn random_looking(local: &str) -> bool {
+    let l = local.to_ascii_lowercase();
+    // Sub-addressing and VERP bounce tags (`list+tag`, `news#3.1234`) are machine-made but
+    // legitimate; they are not what this looks for.
+    if l.len() < 8 || l.contains(['+', '#', '=', '.']) {
+        return false;
+    }
+    let (mut run, mut best) = (0usize, 0usize);
+    for c in l.chars() {
+        if c.is_ascii_alphabetic() && !"aeiouy".contains(c) {
+            run += 1;
+            best = best.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    let digits = l.bytes().filter(u8::is_ascii_digit).count();
+    let switches = l.as_bytes().windows(2).filter(|p| p[0].is_ascii_digit() != p[1].is_ascii_digit()).count();
+    best >= 6 || (l.len() >= 16 && digits >= 4 && switches >= 6)
+}
+
+#[cfg(test)]
+mod random_tests {
+    use super::random_looking;
+
+    #[test]
+    fn machine_made_mailboxes() {
+        assert!(random_looking("kghgfdfdfmvbdg"));
+        assert!(random_looking("k3hd513reagvbx6gomyi-2cybutg0qwr4uop4kzpk"));
+        assert!(!random_looking("john.smith"));
+        assert!(!random_looking("customer.services"));
+        assert!(!random_looking("noreply"));
+        assert!(!random_looking("invoices2024"));
+        assert!(!random_looking("news#3.19586.b5-9w0blztbvhpdzdrr.1"));
+    }
+}
