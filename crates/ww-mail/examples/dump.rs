@@ -14,7 +14,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let labels = Path::new(args.get(1).ok_or("usage: dump LABELS.csv train|test [model]")?);
     let want_train = args.get(2).map(String::as_str) != Some("test");
-    let with_model = args.get(3).map(String::as_str) == Some("model");
+    let mode = args.get(3).map(String::as_str).unwrap_or("");
+    let with_model = mode == "model" || mode == "cv";
+    // `cv`: a model trained on one half of the chosen half, figures on the other, so that
+    // thresholds are tuned on messages the model has not seen without touching the test half.
+    let cv = mode == "cv";
+    // FNV-1a's lowest bit is what `is_train` uses; a higher bit gives an independent fold.
+    let fold = |p: &str| {
+        let h = p.bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100000001b3));
+        (h >> 17) & 1 == 0
+    };
     let root = labels.parent().ok_or("labels.csv has no folder")?;
     let mut rows = Vec::new();
     for rec in csv::Reader::from_path(labels)?.records() {
@@ -26,7 +35,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let rules = Analyser::new(cfg.clone(), None)?;
     let a = if with_model {
         let mut m = Model::new();
-        for (_, l, b) in rows.iter().filter(|r| is_train(&r.0)) {
+        for (_, l, b) in rows.iter().filter(|r| is_train(&r.0) && (!cv || fold(&r.0))) {
             let mail = ww_mail::parse::parse_rfc5322(b, &cfg.limits);
             m.learn(*l, &bayes::tokens(&rules.prepare(&mail)));
         }
@@ -37,7 +46,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let out = std::io::stdout();
     let mut out = out.lock();
-    for (p, l, b) in rows.iter().filter(|r| is_train(&r.0) == want_train) {
+    for (p, l, b) in rows.iter().filter(|r| is_train(&r.0) == want_train && (!cv || !fold(&r.0))) {
         let r = a.analyse_bytes(b);
         let v = serde_json::json!({
             "path": p, "label": bayes::CLASSES[*l], "verdict": r.verdict, "score": r.score,

@@ -193,6 +193,18 @@ mod tests {
     }
 
     #[test]
+    fn comma_in_display_name_keeps_address_and_reports() {
+        let raw =
+            b"From: Microsoft account team ,_<no-reply@evil.example>\r\nTo: a@b.example\r\nSubject: x\r\n\r\nbody";
+        let m = parse_rfc5322(raw, &limits());
+        assert_eq!(m.from.as_ref().unwrap().address, "no-reply@evil.example");
+        assert!(m.problems.iter().any(|(id, _)| *id == "FROM_MALFORMED"), "{:?}", m.problems);
+        assert_eq!(m.to[0].address, "a@b.example");
+        let ok = parse_rfc5322(b"From: \"Team, IT\" <it@b.example>\r\n\r\nx", &limits());
+        assert!(ok.problems.is_empty(), "{:?}", ok.problems);
+    }
+
+    #[test]
     fn unfold_joins_continuations() {
         assert_eq!(unfold(" a\r\n\tb  c \r\n"), "a b c");
     }

@@ -45,7 +45,9 @@ pub fn brand_subject(ctx: &Ctx, r: &mut Reasons) {
     }
     let subj = ctx.mail.subject.to_lowercase();
     for (brand, domains) in &ctx.cfg.brands {
-        if word_in(&subj, brand) && !domains.iter().any(|d| ctx.from_reg == *d || ctx.from_reg.ends_with(&format!(".{d}"))) {
+        if word_in(&subj, brand)
+            && !domains.iter().any(|d| ctx.from_reg == *d || ctx.from_reg.ends_with(&format!(".{d}")))
+        {
             r.add("BRAND_SUBJECT_MISMATCH", format!("subject names {brand}, sent from {:?}", ctx.from_reg));
             return;
         }

@@ -133,6 +133,37 @@ fn escaped_alnum(v: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{Analyser, Config};
+
+    fn ids(raw: &str) -> Vec<String> {
+        let a = Analyser::new(Config::default_config().unwrap(), None).unwrap();
+        a.analyse_bytes(raw.as_bytes()).reasons.into_iter().map(|r| r.id).collect()
+    }
+
+    #[test]
+    fn recipient_checks_fire_and_stay_quiet() {
+        let bad =
+            ids("From: jdoe@victim.example\r\nTo: jdoe@victim.example\r\nSubject: jdoe@victim.example quota\r\n\r\nx");
+        assert!(bad.contains(&"FROM_IS_RECIPIENT".to_string()), "{bad:?}");
+        assert!(bad.contains(&"SUBJECT_HAS_RECIPIENT".to_string()), "{bad:?}");
+        let hidden = ids("From: a@x.example\r\nTo: undisclosed-recipients:;\r\nSubject: hi\r\n\r\nx");
+        assert!(hidden.contains(&"UNDISCLOSED_RECIPIENTS".to_string()), "{hidden:?}");
+        let good = ids("From: a@x.example\r\nTo: jdoe@victim.example\r\nSubject: minutes\r\n\r\nx");
+        assert!(
+            !good
+                .iter()
+                .any(|i| i.starts_with("SUBJECT_HAS") || i == "FROM_IS_RECIPIENT" || i == "UNDISCLOSED_RECIPIENTS"),
+            "{good:?}"
+        );
+    }
+
+    #[test]
+    fn free_hosting_sender_and_freemail_reply_to() {
+        let r = ids("From: noreply@app-1a2b.firebaseapp.com\r\nReply-To: x@gmail.com\r\nTo: a@b.example\r\n\r\nx");
+        assert!(r.contains(&"SENDER_FREE_HOSTING".to_string()) && r.contains(&"REPLYTO_FREEMAIL".to_string()), "{r:?}");
+        let ok = ids("From: a@council.example\r\nReply-To: b@council.example\r\nTo: a@b.example\r\n\r\nx");
+        assert!(!ok.iter().any(|i| i == "SENDER_FREE_HOSTING" || i == "REPLYTO_FREEMAIL"), "{ok:?}");
+    }
 
     #[test]
     fn hex_escaped_letters_counted() {
