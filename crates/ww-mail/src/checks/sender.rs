@@ -112,7 +112,7 @@ fn escaped_alnum(v: &str) -> usize {
     while let Some(p) = rest.find("?q?") {
         let body = &rest[p + 3..];
         let end = body.find("?=").unwrap_or(body.len());
-        let b = body[..end].as_bytes();
+        let b = &body.as_bytes()[..end];
         let mut i = 0;
         while i < b.len() {
             if b[i] == b'=' && i + 3 <= b.len() {
