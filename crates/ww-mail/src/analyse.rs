@@ -119,7 +119,16 @@ impl Analyser {
         checks::links::html_body(&ctx, &mut r);
         checks::links::zero_width(&ctx, &mut r);
         checks::attachments::attachments(&ctx, &mut r);
+        checks::sender::malformed(&ctx, &mut r);
+        checks::sender::recipient(&ctx, &mut r);
+        checks::sender::free_hosting(&ctx, &mut r);
+        checks::sender::reply_to_freemail(&ctx, &mut r);
+        checks::sender::encoded_words(&ctx, &mut r);
+        checks::sender::disguised_text(&ctx, &mut r);
+        checks::sender::random_local(&ctx, &mut r);
         self.lures.check(&ctx, &mut r);
+        checks::combos::credential_harvest(&ctx, &mut r);
+        checks::combos::brand_subject(&ctx, &mut r);
         let mut posterior = None;
         if let Some(m) = &self.model {
             let p = m.classify(&bayes::tokens(&ctx));

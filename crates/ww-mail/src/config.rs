@@ -88,6 +88,9 @@ pub struct Lures {
     pub prize: Vec<String>,
     pub spam: Vec<String>,
     pub qr: Vec<String>,
+    /// Parcel fees, failed deliveries, customs charges.
+    #[serde(default)]
+    pub delivery: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

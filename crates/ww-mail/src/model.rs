@@ -32,6 +32,9 @@ pub struct Mail {
     pub headers: Vec<(String, String)>,
     pub from: Option<Mailbox>,
     pub reply_to: Vec<Mailbox>,
+    /// `To` and `Cc` recipients. Never reported as indicators; only compared with the sender
+    /// and the subject (self-addressed spoofs, `you@example.org, your invoice`).
+    pub to: Vec<Mailbox>,
     pub return_path: Option<String>,
     pub subject: String,
     pub message_id: Option<String>,

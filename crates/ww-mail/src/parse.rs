@@ -39,7 +39,21 @@ pub fn parse_rfc5322(bytes: &[u8], limits: &Limits) -> Mail {
     for (name, value) in msg.headers_raw() {
         mail.headers.push((name.to_string(), unfold(value)));
     }
-    mail.from = msg.from().and_then(|a| a.first()).and_then(to_mailbox);
+    if let Some(list) = msg.from() {
+        // An unquoted comma in a display name (`Microsoft account team ,_<x@evil>`) splits the
+        // header into several mailboxes, one without an address: take the first real address
+        // and report the malformation, which hides the sender from naive filters.
+        let boxes: Vec<Mailbox> = list.iter().filter_map(to_mailbox).collect();
+        let entries = list.iter().count();
+        if entries > 1 || boxes.is_empty() {
+            let raw = msg.header_raw("From").map(unfold).unwrap_or_default();
+            mail.problems.push(("FROM_MALFORMED", format!("{entries} mailbox(es) in From: {raw}")));
+        }
+        mail.from = boxes.into_iter().next();
+    }
+    for h in [msg.to(), msg.cc()].into_iter().flatten() {
+        mail.to.extend(h.iter().filter_map(to_mailbox).take(100));
+    }
     mail.reply_to = msg.reply_to().map(|a| a.iter().filter_map(to_mailbox).collect()).unwrap_or_default();
     mail.return_path = msg.return_address().map(|s| s.trim().trim_matches(['<', '>']).to_ascii_lowercase());
     mail.subject = msg.subject().unwrap_or("").to_string();
@@ -176,6 +190,18 @@ mod tests {
         let raw = format!("From: a@b.c\r\nSubject: x\r\n\r\n{}", "y".repeat(1000));
         let m = parse_rfc5322(raw.as_bytes(), &l);
         assert!(m.problems.iter().any(|(id, _)| *id == "MESSAGE_TOO_LARGE"));
+    }
+
+    #[test]
+    fn comma_in_display_name_keeps_address_and_reports() {
+        let raw =
+            b"From: Microsoft account team ,_<no-reply@evil.example>\r\nTo: a@b.example\r\nSubject: x\r\n\r\nbody";
+        let m = parse_rfc5322(raw, &limits());
+        assert_eq!(m.from.as_ref().unwrap().address, "no-reply@evil.example");
+        assert!(m.problems.iter().any(|(id, _)| *id == "FROM_MALFORMED"), "{:?}", m.problems);
+        assert_eq!(m.to[0].address, "a@b.example");
+        let ok = parse_rfc5322(b"From: \"Team, IT\" <it@b.example>\r\n\r\nx", &limits());
+        assert!(ok.problems.is_empty(), "{:?}", ok.problems);
     }
 
     #[test]

@@ -81,7 +81,7 @@ fn has_result(l: &str, needle: &str) -> bool {
     l.match_indices(needle).any(|(i, _)| i == 0 || !l.as_bytes()[i - 1].is_ascii_alphanumeric())
 }
 
-fn word_in(hay: &str, needle: &str) -> bool {
+pub fn word_in(hay: &str, needle: &str) -> bool {
     let mut start = 0;
     while let Some(p) = hay[start..].find(needle) {
         let a = start + p;

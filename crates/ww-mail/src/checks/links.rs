@@ -7,7 +7,7 @@ use crate::domain::{is_ip, punycode_unicode, registrable};
 use crate::reason::Reasons;
 use crate::urls::{host_in_text, parse};
 
-fn host_matches(host: &str, list: &[String]) -> bool {
+pub fn host_matches(host: &str, list: &[String]) -> bool {
     list.iter().any(|d| {
         host == d
             || (host.len() > d.len() && host.ends_with(d.as_str()) && host.as_bytes()[host.len() - d.len() - 1] == b'.')
@@ -84,7 +84,9 @@ pub fn html_body(ctx: &Ctx, r: &mut Reasons) {
             r.add("HTML_CREDENTIAL_FORM", format!("{} password field(s) in the message body", h.password_inputs));
         }
         for a in &h.form_actions {
-            if let Some(u) = parse(a) {
+            if let Some(u) = parse(a)
+                && registrable(&u.host) != ctx.from_reg
+            {
                 r.add("HTML_FORM_EXTERNAL_ACTION", format!("form posts to {}", u.host));
             }
         }
@@ -103,7 +105,8 @@ pub fn zero_width(ctx: &Ctx, r: &mut Reasons) {
     let mut prev_alpha = false;
     let mut pending = false;
     for c in ctx.mail.subject.chars().chain(ctx.text_lc.chars()) {
-        let zw = matches!(c, '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}');
+        // Zero-width and invisible direction marks (LRM/RLM, embeddings, invisible operators).
+        let zw = matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{00AD}');
         if zw {
             pending = prev_alpha;
             continue;

@@ -21,6 +21,7 @@ impl LureSet {
             ("LURE_ACCOUNT", 1, &l.account),
             ("LURE_DOCUMENT_SHARE", 1, &l.document_share),
             ("LURE_VOICEMAIL", 1, &l.voicemail),
+            ("LURE_DELIVERY", 1, &l.delivery),
             ("LURE_PRIZE", 2, &l.prize),
             ("SPAM_PHRASES", 3, &l.spam),
             ("QR", 1, &l.qr),

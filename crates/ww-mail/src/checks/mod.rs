@@ -1,10 +1,12 @@
 //! The checks. Each reads the prepared [`Ctx`] and adds named reasons; none does I/O.
 
 pub mod attachments;
+pub mod combos;
 pub mod headers;
 pub mod links;
 pub mod lookalike;
 pub mod lures;
+pub mod sender;
 
 use crate::config::Config;
 use crate::html::HtmlInfo;
