@@ -1,7 +1,8 @@
 //! `wardwatch mail analyse|train|eval`: the command line over the `ww-mail` library.
 //!
-//! Exit codes: `analyse` returns 0 when every message is clean, 1 when any is flagged, 2 on
-//! unreadable configuration or model; `train` and `eval` return 0 on success.
+//! Exit codes, as for `hunt`: `analyse` returns 0 whatever the verdicts (a verdict is output, not
+//! failure), 1 only when no message could be read at all, 2 on unreadable configuration or
+//! model; `train` and `eval` return 0 on success.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -12,7 +13,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use ww_mail::bayes::{self, Model};
 use ww_mail::metrics::{Confusion, Figures, LABELS};
-use ww_mail::{Analyser, Config, Input, Report, Verdict};
+use ww_mail::{Analyser, Config, Input, Report};
 
 #[derive(Debug, Subcommand)]
 pub enum MailCommand {
@@ -143,33 +144,43 @@ fn analyse(args: AnalyseArgs) -> Result<i32> {
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let mut flagged = false;
-    let mut io_err: Option<std::io::Error> = None;
+    let mut analysed = 0u64;
+    let mut out_err: Option<anyhow::Error> = None;
     ww_mail::read_inputs(&args.paths, &a.config().limits, &mut |input| {
         if let Input::Problem(d) = &input {
             eprintln!("warning: {d}");
             return;
         }
+        if out_err.is_some() {
+            return;
+        }
         let Some((origin, r)) = report_for(&a, &input) else {
             return;
         };
-        flagged |= r.verdict != Verdict::Clean;
-        let res = match args.format {
+        analysed += 1;
+        let res: Result<()> = match args.format {
             Format::Jsonl | Format::Json => {
                 jsonl_line(&origin, &r).and_then(|l| writeln!(out, "{l}").map_err(Into::into))
             }
             Format::Table => write_table(&mut out, &origin, &r).map_err(Into::into),
         };
         if let Err(e) = res {
-            io_err.get_or_insert(std::io::Error::other(e.to_string()));
+            out_err = Some(e);
         }
     });
-    if let Some(e) = io_err
-        && e.kind() != std::io::ErrorKind::BrokenPipe
-    {
-        bail!("writing output: {e}");
+    if let Some(e) = out_err {
+        // The reader of a pipe went away (`| head`): stop quietly, as other tools do.
+        let broken_pipe =
+            e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe);
+        if !broken_pipe {
+            bail!("writing output: {e}");
+        }
     }
-    Ok(i32::from(flagged))
+    if analysed == 0 {
+        eprintln!("wardwatch mail analyse: no message could be read");
+        return Ok(1);
+    }
+    Ok(0)
 }
 
 /// One JSON object per message: source, verdict, score, reasons, observables.
