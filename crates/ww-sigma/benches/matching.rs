@@ -1,4 +1,4 @@
-//! Matching throughput over a realistic Windows event mix (see `mix.rs`) with every rule of the
+//! Matching throughput over a realistic Windows event mix (see `mix/mod.rs`) with every rule of the
 //! SigmaHQ `rules/` folder, and with that folder loaded twice.
 
 mod mix;

@@ -2,7 +2,7 @@
 use std::path::PathBuf;
 use ww_core::Event;
 
-#[path = "../benches/mix.rs"]
+#[path = "../benches/mix/mod.rs"]
 mod mix;
 use mix::event;
 
@@ -14,6 +14,16 @@ fn main() {
         let e = event(i);
         let (a, c) = rs.debug_counts(&e, &mut sc);
         println!("{i}: always {a} evaluated {c}");
+    }
+    for i in 0..40 {
+        let e = event(i);
+        let id = e.fields.get("EventID").map(|v| v.to_string()).unwrap_or_default();
+        let fs: Vec<&(String, usize, usize, usize)> = Vec::new();
+        let _ = fs;
+        let fields = rs.debug_fields(&e, &mut sc);
+        if std::env::var_os("FIELDS").is_some() {
+            println!("{i} eid {id}: {fields:?}");
+        }
     }
     let mut seen = std::collections::BTreeMap::new();
     for i in 0..40 {

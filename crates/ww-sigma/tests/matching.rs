@@ -157,6 +157,14 @@ fn regex_and_sub_modifiers() {
     assert!(hit(&r, &j(&[("A", s("a\nb"))])));
     let r = rule("  sel:\n    A|re: 'a.b'\n  condition: sel");
     assert!(!hit(&r, &j(&[("A", s("a\nb"))])));
+    // Literals inside regexes feed the prefilter; matches must still be found.
+    let r = rule("  sel:\n    A|re: 'x(?:foo|bar)baz\\d'\n  condition: sel");
+    assert!(hit(&r, &j(&[("A", s("..xbarbaz1"))])));
+    assert!(!hit(&r, &j(&[("A", s("..xbarbaz"))])));
+    let r = rule("  sel:\n    A|re|i: 'power\\s*shell'\n  condition: sel");
+    assert!(hit(&r, &j(&[("A", s("POWER \u{17f}HELL"))])));
+    assert!(hit(&r, &j(&[("A", s("x PowerShell"))])));
+    assert!(!hit(&r, &j(&[("A", s("power-shell"))])));
 }
 
 #[test]

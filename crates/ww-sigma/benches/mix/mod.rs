@@ -341,7 +341,7 @@ pub fn event(i: usize) -> Event {
         // Sysmon 1 process creation (about 1 in 10 of them suspicious).
         710..=789 => {
             sys(f, &mut r, SYSMON, "Microsoft-Windows-Sysmon", 1);
-            let (img, cmd, ofn) = if slot % 10 == 0 { r.pick(&BAD) } else { (img, cmd, ofn) };
+            let (img, cmd, ofn) = if slot.is_multiple_of(10) { r.pick(&BAD) } else { (img, cmd, ofn) };
             let (pimg, pcmd, ..) = r.pick(&PROCS);
             f.push("RuleName", "-");
             f.push("UtcTime", time(&mut r));
@@ -378,7 +378,7 @@ pub fn event(i: usize) -> Event {
             f.push("TargetUserName", user);
             f.push("TargetDomainName", "COUNCIL");
             f.push("TargetLogonId", format!("0x{:x}", r.next() % 0xffffff));
-            f.push("LogonType", Value::Int(if r.next() % 3 == 0 { 3 } else { 2 }));
+            f.push("LogonType", Value::Int(if r.next().is_multiple_of(3) { 3 } else { 2 }));
             f.push("LogonProcessName", "User32 ");
             f.push("AuthenticationPackageName", "Negotiate");
             f.push("WorkstationName", "WS0001");
