@@ -24,6 +24,27 @@ fn main() {
         if std::env::var_os("FIELDS").is_some() {
             println!("{i} eid {id}: {fields:?}");
         }
+        if std::env::var_os("CANDS").is_some() {
+            for r in rs.debug_cands(&e, &mut sc) {
+                let t = std::time::Instant::now();
+                let one = ww_sigma::RuleSet::compile_from_str(
+                    &std::fs::read_to_string(&rs.meta(ww_sigma::RuleIdx(r)).path).unwrap_or_default(),
+                    &ww_sigma::LoadOptions::default(),
+                );
+                let _ = t;
+                let ns = one.map(|o| {
+                    let mut s2 = o.scratch();
+                    let mut out = Vec::new();
+                    let t = std::time::Instant::now();
+                    for _ in 0..2000 {
+                        out.clear();
+                        o.matches(&e, &mut s2, &mut out);
+                    }
+                    t.elapsed().as_nanos() / 2000
+                });
+                println!("{i} eid {id}: cand {:?} {}", ns, rs.meta(ww_sigma::RuleIdx(r)).title);
+            }
+        }
     }
     let mut seen = std::collections::BTreeMap::new();
     for i in 0..40 {
@@ -50,7 +71,7 @@ fn main() {
     )
     .ruleset;
     println!("events/s per CPU-second: all rules {:.0}, twice {:.0}", throughput(&rs), throughput(&twice));
-    for (r, n) in seen.iter().take(0) {
+    for (r, n) in seen.iter().take(if std::env::var_os("ALWAYS").is_some() { 100 } else { 0 }) {
         let m = rs.meta(ww_sigma::RuleIdx(*r));
         println!("  {n} {} {}", m.title, m.path.display());
     }

@@ -272,6 +272,9 @@ impl RuleSet {
                 scan_folded(kw, kwbuf.as_bytes(), stamp, g, cands);
             }
         }
+        if cands.is_empty() {
+            return;
+        }
         let table = FieldTable::new(event);
         let first = out.len();
         for &r in cands.iter() {
@@ -291,6 +294,14 @@ impl RuleSet {
         let key = scratch.key.clone();
         let b = self.bucket(&key);
         (b.always.len(), scratch.cands.len())
+    }
+
+    /// The rules evaluated for an event (after the prefilter).
+    #[doc(hidden)]
+    pub fn debug_cands(&self, event: &Event, scratch: &mut Scratch) -> Vec<u32> {
+        let mut out = Vec::new();
+        self.matches(event, scratch, &mut out);
+        scratch.cands.clone()
     }
 
     /// Titles of the rules always evaluated for an event's bucket.

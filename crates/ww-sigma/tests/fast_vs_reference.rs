@@ -10,7 +10,7 @@ use ww_sigma::{LoadOptions, RuleSet};
 const FIELDS: [&str; 3] = ["A", "B", "EventID"];
 /// `ſ` (long s) and `K` (Kelvin sign) fold oddly: case-insensitive regexes match them as s/k.
 const WORDS: [&str; 8] = ["abc", "ABD", "xabcx", "b?d", "a*c", "é-x", "s\u{17f}\u{212a}", "7"];
-const MODS: [&str; 11] = [
+const MODS: [&str; 12] = [
     "",
     "|contains",
     "|startswith",
@@ -22,6 +22,7 @@ const MODS: [&str; 11] = [
     "|re|i",
     "|exists",
     "|lt",
+    "|cidr",
 ];
 
 fn value_for(m: &str, w: &str, i: usize) -> String {
@@ -41,6 +42,7 @@ fn value_for(m: &str, w: &str, i: usize) -> String {
             }
         }
         "|lt" => format!("{}", i * 3),
+        "|cidr" => format!("'10.0.{}.0/{}'", i % 3, if i % 2 == 0 { 24 } else { 23 }),
         _ => format!("'{w}'"),
     }
 }
@@ -94,6 +96,7 @@ fn event_strategy() -> impl Strategy<Value = Event> {
         (0..WORDS.len()).prop_map(|a| Value::str(WORDS[a].to_uppercase())),
         (0..WORDS.len()).prop_map(|a| Value::str(format!("x /{}", WORDS[a]))),
         (0i64..20).prop_map(Value::Int),
+        (0u8..4).prop_map(|n| Value::str(format!("10.0.{n}.5"))),
         Just(Value::Null),
         Just(Value::str("")),
     ];
