@@ -42,7 +42,7 @@ fn value_for(m: &str, w: &str, i: usize) -> String {
             }
         }
         "|lt" => format!("{}", i * 3),
-        "|cidr" => format!("'10.0.{}.0/{}'", i % 3, if i % 2 == 0 { 24 } else { 23 }),
+        "|cidr" => format!("'10.0.{}.0/{}'", i % 3, if i.is_multiple_of(2) { 24 } else { 23 }),
         _ => format!("'{w}'"),
     }
 }
