@@ -247,7 +247,7 @@ fn build_index(lits: FxHashMap<(String, Anchor), Vec<u32>>) -> Option<FieldIndex
         // aho-corasick use its fast prefilters.
         let ac = AhoCorasickBuilder::new()
             .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::DFA))
+            .kind(if contains.len() > 64 { Some(AhoCorasickKind::ContiguousNFA) } else { Some(AhoCorasickKind::DFA) })
             .build(contains.iter().map(|(l, _)| l.as_bytes()))
             .ok()?;
         idx.contains = Some((ac, contains.into_iter().map(|(_, r)| r).collect()));
