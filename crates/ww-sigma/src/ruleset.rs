@@ -91,20 +91,26 @@ impl RuleSet {
                 }
             }
         }
-        // The debug form names every pattern, flag (regex flags are inline) and the condition.
+        // Compiling matchers and literal requirements is the costly part of start-up: in
+        // parallel. The debug form names every pattern, flag (regex flags are inline) and the
+        // condition, so equal keys mean identical rules.
+        use rayon::prelude::*;
+        let built: Vec<(String, CRule, Option<Req>)> = rules
+            .par_iter()
+            .map(|c| {
+                let key = format!("{:?}\u{0}{:?}\u{0}{:?}", c.logsource, c.det.selections, c.det.cond);
+                (key, CRule::new(&c.det.selections, &c.det.cond), required(&c.det))
+            })
+            .collect();
         let mut seen: FxHashMap<String, u32> = FxHashMap::default();
-        for (i, c) in rules.iter().enumerate() {
-            let key = format!("{:?}\u{0}{:?}\u{0}{:?}", c.logsource, c.det.selections, c.det.cond);
+        for (i, (c, (key, rule, req))) in rules.into_iter().zip(built).enumerate() {
             let rep = *seen.entry(key).or_insert(i as u32);
             if rep != i as u32 {
                 rs.twins[rep as usize].push(i as u32);
                 rs.is_rep[i] = false;
             }
-        }
-        drop(seen);
-        for c in rules {
-            rs.rules.push(CRule::new(&c.det.selections, &c.det.cond));
-            rs.reqs.push(required(&c.det));
+            rs.rules.push(rule);
+            rs.reqs.push(req);
             rs.metas.push(c.meta);
             rs.dets.push(c.det);
             rs.ls.push(c.logsource);
