@@ -212,11 +212,18 @@ pub(crate) struct FieldIndex {
     pub prefix: Trie,
     pub suffix: Trie,
     pub contains: Option<(AhoCorasick, Vec<Vec<u32>>)>,
+    /// Many unanchored literals: scanning costs enough that results are remembered per value.
+    pub heavy: bool,
 }
+
+/// Literal counts above which an unanchored set is "heavy" (compact automaton, memoised scans).
+const HEAVY: usize = 64;
 
 /// The rules for one dispatch key, with their prefilter.
 #[derive(Debug, Default)]
 pub(crate) struct Bucket {
+    /// Unique per built bucket, so remembered scan results never cross buckets.
+    pub id: u64,
     /// Rules without a usable required literal: always evaluated.
     pub always: Vec<u32>,
     /// Hash of the lower-cased field name (`matcher::name_hash`) → (name, index into `fields`).
@@ -247,9 +254,14 @@ fn build_index(lits: FxHashMap<(String, Anchor), Vec<u32>>) -> Option<FieldIndex
         // aho-corasick use its fast prefilters.
         let ac = AhoCorasickBuilder::new()
             .match_kind(MatchKind::Standard)
-            .kind(if contains.len() > 64 { Some(AhoCorasickKind::ContiguousNFA) } else { Some(AhoCorasickKind::DFA) })
+            .kind(if contains.len() > HEAVY {
+                Some(AhoCorasickKind::ContiguousNFA)
+            } else {
+                Some(AhoCorasickKind::DFA)
+            })
             .build(contains.iter().map(|(l, _)| l.as_bytes()))
             .ok()?;
+        idx.heavy = contains.len() > HEAVY;
         idx.contains = Some((ac, contains.into_iter().map(|(_, r)| r).collect()));
     }
     Some(idx)
@@ -277,7 +289,9 @@ impl Bucket {
                 }
             }
         }
-        let mut b = Bucket { always, ..Bucket::default() };
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut b = Bucket { id, always, ..Bucket::default() };
         let mut fields: Vec<_> = per_field.into_iter().collect();
         fields.sort_by(|a, b| a.0.cmp(&b.0));
         for (f, lits) in fields {

@@ -60,6 +60,67 @@ pub struct Scratch {
     stamp: Vec<u32>,
     generation: u32,
     cands: Vec<u32>,
+    memo: Memo,
+}
+
+/// Results of scanning long values against heavy literal sets, per thread: logs repeat the
+/// same command lines and paths, and a hash lookup is far cheaper than the scan.
+#[derive(Debug, Default)]
+struct Memo {
+    map: FxHashMap<u64, MemoEntry>,
+    tmp: Vec<u32>,
+}
+
+#[derive(Debug)]
+struct MemoEntry {
+    bucket: u64,
+    field: usize,
+    value: Box<[u8]>,
+    rules: Box<[u32]>,
+}
+
+/// Values shorter than this are scanned directly; more entries than `MEMO_MAX` clear the memo.
+const MEMO_MIN: usize = 24;
+const MEMO_MAX: usize = 4096;
+
+impl Memo {
+    /// Marks the rules whose unanchored literals of `idx` occur in `h`, from memory if seen.
+    fn scan(&mut self, bucket: u64, field: usize, idx: &FieldIndex, h: &[u8], st: &mut Stamps<'_>) {
+        use std::hash::Hasher as _;
+        let Some((ac, lits)) = &idx.contains else { return };
+        let mut hasher = rustc_hash::FxHasher::default();
+        hasher.write_u64(bucket);
+        hasher.write_usize(field);
+        hasher.write(h);
+        let key = hasher.finish();
+        if let Some(e) = self.map.get(&key)
+            && e.bucket == bucket
+            && e.field == field
+            && *e.value == *h
+        {
+            mark(&e.rules, st.stamp, st.g, st.cands);
+            return;
+        }
+        self.tmp.clear();
+        for m in ac.find_overlapping_iter(h) {
+            self.tmp.extend_from_slice(&lits[m.pattern().as_usize()]);
+        }
+        self.tmp.sort_unstable();
+        self.tmp.dedup();
+        mark(&self.tmp, st.stamp, st.g, st.cands);
+        if self.map.len() >= MEMO_MAX {
+            self.map.clear();
+        }
+        let entry = MemoEntry { bucket, field, value: h.into(), rules: self.tmp.as_slice().into() };
+        self.map.insert(key, entry);
+    }
+}
+
+/// The candidate marking state of one event.
+struct Stamps<'a> {
+    stamp: &'a mut [u32],
+    g: u32,
+    cands: &'a mut Vec<u32>,
 }
 
 impl RuleSet {
@@ -220,7 +281,7 @@ impl RuleSet {
     /// Appends the indices of all matching rules to `out` (does not clear it). No allocation
     /// in steady state.
     pub fn matches(&self, event: &Event, scratch: &mut Scratch, out: &mut Vec<RuleIdx>) {
-        let Scratch { local, key, bufs, stamp, generation, cands } = scratch;
+        let Scratch { local, key, bufs, stamp, generation, cands, memo } = scratch;
         self.key(event, key, &mut bufs.num);
         if !local.contains_key(key.as_str()) {
             let b = self.bucket(key);
@@ -262,7 +323,15 @@ impl RuleSet {
                     fold_append(t, fold);
                     for (n, fi) in list.into_iter().flatten() {
                         if n.eq_ignore_ascii_case(name) {
-                            scan_folded(&bucket.fields[*fi], fold.as_bytes(), stamp, g, cands);
+                            let idx = &bucket.fields[*fi];
+                            let h = fold.as_bytes();
+                            if idx.heavy && h.len() >= MEMO_MIN {
+                                scan_anchored(idx, h, stamp, g, cands);
+                                let mut st = Stamps { stamp, g, cands };
+                                memo.scan(bucket.id, *fi, idx, h, &mut st);
+                            } else {
+                                scan_folded(idx, h, stamp, g, cands);
+                            }
                         }
                     }
                     if kw.is_some() {
@@ -412,6 +481,17 @@ fn for_each_text(v: &Value, num: &mut String, f: &mut dyn FnMut(&str)) {
 /// Marks the rules whose literals the folded value `h` holds.
 #[inline]
 fn scan_folded(idx: &FieldIndex, h: &[u8], stamp: &mut [u32], g: u32, cands: &mut Vec<u32>) {
+    scan_anchored(idx, h, stamp, g, cands);
+    if let Some((ac, rules)) = &idx.contains {
+        for m in ac.find_overlapping_iter(h) {
+            mark(&rules[m.pattern().as_usize()], stamp, g, cands);
+        }
+    }
+}
+
+/// Marks the rules whose exact, prefix or suffix literals the folded value `h` holds.
+#[inline]
+fn scan_anchored(idx: &FieldIndex, h: &[u8], stamp: &mut [u32], g: u32, cands: &mut Vec<u32>) {
     if h.len() <= idx.exact_max
         && let Some(rs) = idx.exact.get(h)
     {
@@ -419,11 +499,6 @@ fn scan_folded(idx: &FieldIndex, h: &[u8], stamp: &mut [u32], g: u32, cands: &mu
     }
     idx.prefix.walk(h.iter().copied(), |rs| mark(rs, stamp, g, cands));
     idx.suffix.walk(h.iter().rev().copied(), |rs| mark(rs, stamp, g, cands));
-    if let Some((ac, rules)) = &idx.contains {
-        for m in ac.find_overlapping_iter(h) {
-            mark(&rules[m.pattern().as_usize()], stamp, g, cands);
-        }
-    }
 }
 
 /// The folded literal of an exact, case-insensitive string pattern.

@@ -30,7 +30,7 @@ const PROCS: [(&str, &str, &str, &str, &str); 16] = [
     ),
     (
         "C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe",
-        "\"C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe\" --type=renderer --display-capture-permissions-policy-allowed --lang=en-GB --device-scale-factor=1 --num-raster-threads=4 --enable-main-frame-before-activation --renderer-client-id=12 --time-ticks-at-unix-epoch=-1709280000000000 --launch-time-ticks=8735116221 --mojo-platform-channel-handle=5632 --field-trial-handle=1924,i,1530264957443061419,7306254123917281930,262144 /prefetch:1",
+        "\"C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe\" --type=renderer --display-capture-permissions-policy-allowed --lang=en-GB --device-scale-factor=1 --num-raster-threads=4 --enable-main-frame-before-activation --renderer-client-id={n} --time-ticks-at-unix-epoch=-1709280000000000 --launch-time-ticks={t} --mojo-platform-channel-handle={h} --field-trial-handle=1924,i,1530264957443061419,7306254123917281930,262144 /prefetch:1",
         "chrome.exe",
         "Google Chrome",
         "Google LLC",
@@ -58,7 +58,7 @@ const PROCS: [(&str, &str, &str, &str, &str); 16] = [
     ),
     (
         "C:\\Users\\jsmith\\AppData\\Local\\Microsoft\\Teams\\current\\Teams.exe",
-        "\"C:\\Users\\jsmith\\AppData\\Local\\Microsoft\\Teams\\current\\Teams.exe\" --type=gpu-process --field-trial-handle=2136,1184356117312938262,9186274185264853842,131072 --enable-features=WebComponentsV0Enabled --disable-features=SpareRendererForSitePerProcess --gpu-preferences=KAAAAAAAAADgAAAwAAAAAAAAAAAAAAAAAABgAAAAAAAQAAAAAAAAAAAAAAAAAAAAKAAAAAAAAAA --mojo-platform-channel-handle=2152 /prefetch:2",
+        "\"C:\\Users\\jsmith\\AppData\\Local\\Microsoft\\Teams\\current\\Teams.exe\" --type=gpu-process --field-trial-handle=2136,1184356117312938262,9186274185264853842,131072 --enable-features=WebComponentsV0Enabled --disable-features=SpareRendererForSitePerProcess --gpu-preferences=KAAAAAAAAADgAAAwAAAAAAAAAAAAAAAAAABgAAAAAAAQAAAAAAAAAAAAAAAAAAAAKAAAAAAAAAA --mojo-platform-channel-handle={h} /prefetch:2",
         "Teams.exe",
         "Microsoft Teams",
         "Microsoft Corporation",
@@ -107,7 +107,7 @@ const PROCS: [(&str, &str, &str, &str, &str); 16] = [
     ),
     (
         "C:\\Program Files (x86)\\Microsoft\\Edge\\Application\\msedge.exe",
-        "\"C:\\Program Files (x86)\\Microsoft\\Edge\\Application\\msedge.exe\" --type=utility --utility-sub-type=network.mojom.NetworkService --lang=en-GB --service-sandbox-type=none --mojo-platform-channel-handle=2304 --field-trial-handle=2060,i,4237702934410153563,1151924785370520131,262144 /prefetch:3",
+        "\"C:\\Program Files (x86)\\Microsoft\\Edge\\Application\\msedge.exe\" --type=utility --utility-sub-type=network.mojom.NetworkService --lang=en-GB --service-sandbox-type=none --mojo-platform-channel-handle={h} --field-trial-handle=2060,i,4237702934410153563,1151924785370520131,262144 /prefetch:3",
         "msedge.exe",
         "Microsoft Edge",
         "Microsoft Corporation",
@@ -138,7 +138,7 @@ const BAD: [(&str, &str, &str); 4] = [
     ),
     (
         "C:\\Windows\\System32\\rundll32.exe",
-        "rundll32.exe C:\\windows\\System32\\comsvcs.dll, MiniDump 624 C:\\temp\\lsass.dmp full",
+        "rundll32.exe C:\\windows\\System32\\comsvcs.dll, MiniDump {h} C:\\temp\\lsass.dmp full",
         "RUNDLL32.EXE",
     ),
     ("C:\\Windows\\System32\\net.exe", "net group \"Domain Admins\" /domain", "net.exe"),
@@ -236,6 +236,14 @@ fn sys(f: &mut Fields, r: &mut Rng, ch: &str, prov: &str, id: i64) {
     f.push("Provider_Name", prov);
     f.push("Computer", format!("WS{:04}.council.local", r.next() % 400));
     f.push("EventRecordID", Value::Int((r.next() % 10_000_000) as i64));
+}
+
+/// Fills a command line's per-process parts (client ids, handles, tick counts) as real
+/// processes vary them.
+fn vary(cmd: &str, r: &mut Rng) -> String {
+    cmd.replace("{n}", &(r.next() % 200).to_string())
+        .replace("{h}", &(1000 + r.next() % 9000).to_string())
+        .replace("{t}", &(8_000_000_000 + r.next() % 1_000_000_000).to_string())
 }
 
 fn hashes(r: &mut Rng) -> String {
@@ -353,7 +361,7 @@ pub fn event(i: usize) -> Event {
             f.push("Product", "Microsoft® Windows® Operating System");
             f.push("Company", company);
             f.push("OriginalFileName", ofn);
-            f.push("CommandLine", cmd);
+            f.push("CommandLine", vary(cmd, &mut r));
             f.push("CurrentDirectory", format!("C:\\Users\\{user}\\"));
             f.push("User", format!("COUNCIL\\{user}"));
             f.push("LogonGuid", r.guid());
@@ -364,7 +372,7 @@ pub fn event(i: usize) -> Event {
             f.push("ParentProcessGuid", r.guid());
             f.push("ParentProcessId", Value::Int((r.next() % 20000) as i64));
             f.push("ParentImage", pimg);
-            f.push("ParentCommandLine", pcmd);
+            f.push("ParentCommandLine", vary(pcmd, &mut r));
             f.push("ParentUser", format!("COUNCIL\\{user}"));
         }
         // Security 4624 logon.
@@ -421,7 +429,7 @@ pub fn event(i: usize) -> Event {
             f.push("NewProcessName", img);
             f.push("TokenElevationType", "%%1938");
             f.push("ProcessId", format!("0x{:x}", r.next() % 0xffff));
-            f.push("CommandLine", cmd);
+            f.push("CommandLine", vary(cmd, &mut r));
             f.push("TargetUserSid", "S-1-0-0");
             f.push("ParentProcessName", pimg);
             f.push("MandatoryLabel", "S-1-16-8192");
