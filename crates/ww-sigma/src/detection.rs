@@ -353,24 +353,19 @@ fn build_pat(key: &str, m: &Mods, v: &Yaml, keyword: bool, ctx: &Ctx<'_>) -> Res
         return Err(invalid(key, format!("'{key}' has an unusable {} value", v.kind_name())));
     };
     if m.re {
-        let re = RegexBuilder::new(&text)
-            .case_insensitive(m.re_i)
-            .multi_line(m.re_m)
-            .dot_matches_new_line(m.re_s)
-            .size_limit(REGEX_SIZE_LIMIT)
-            .build()
-            .map_err(|e| {
-                let msg = e.to_string();
-                if msg.contains("look-around") || msg.contains("backreferences") {
-                    let what = if msg.contains("look-around") { "look-around" } else { "backreference" };
-                    unsupported(
-                        key,
-                        format!("'{key}': regex uses {what}, which the regex engine does not support: {text}"),
-                    )
-                } else {
-                    invalid(key, format!("'{key}': bad regex {text:?}: {}", msg.lines().last().unwrap_or("")))
-                }
-            })?;
+        // Flags go inline so the pattern text says everything about the regex: identical rules
+        // are recognised by it, and the prefilter reads its literals from it.
+        let flags: String = [(m.re_i, 'i'), (m.re_m, 'm'), (m.re_s, 's')].iter().filter(|f| f.0).map(|f| f.1).collect();
+        let full = if flags.is_empty() { text.clone() } else { format!("(?{flags}){text}") };
+        let re = RegexBuilder::new(&full).size_limit(REGEX_SIZE_LIMIT).build().map_err(|e| {
+            let msg = e.to_string();
+            if msg.contains("look-around") || msg.contains("backreferences") {
+                let what = if msg.contains("look-around") { "look-around" } else { "backreference" };
+                unsupported(key, format!("'{key}': regex uses {what}, which the regex engine does not support: {text}"))
+            } else {
+                invalid(key, format!("'{key}': bad regex {text:?}: {}", msg.lines().last().unwrap_or("")))
+            }
+        })?;
         return Ok(Pat::Re(re));
     }
     if m.cidr {

@@ -17,6 +17,7 @@ mod matcher;
 pub mod meta;
 mod prefilter;
 pub mod reference;
+mod relit;
 mod ruleset;
 pub mod yaml;
 

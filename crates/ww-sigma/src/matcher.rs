@@ -196,10 +196,16 @@ pub(crate) enum CPat {
     Str(CStr),
     Re(Regex),
     Cidr(IpNet),
+    /// Several CIDR alternatives of one field: the address is parsed once for all of them.
+    Cidrs(Vec<IpNet>),
     Cmp(CmpOp, f64),
     Null,
     Exists(bool),
-    FieldRef { field: Box<str>, mode: RefMode, cased: bool },
+    FieldRef {
+        field: Box<str>,
+        mode: RefMode,
+        cased: bool,
+    },
     AnyOf(Vec<CPat>),
 }
 
@@ -250,6 +256,9 @@ fn scalar(p: &CPat, v: &Value, ev: &Event, b: &mut Bufs) -> bool {
         CPat::Cidr(net) => text_of(v, &mut b.num)
             .and_then(|t| t.trim().parse::<std::net::IpAddr>().ok())
             .is_some_and(|ip| net.contains(&ip)),
+        CPat::Cidrs(nets) => text_of(v, &mut b.num)
+            .and_then(|t| t.trim().parse::<std::net::IpAddr>().ok())
+            .is_some_and(|ip| nets.iter().any(|n| n.contains(&ip))),
         CPat::Cmp(op, n) => v.as_f64().is_some_and(|x| match op {
             CmpOp::Lt => x < *n,
             CmpOp::Lte => x <= *n,
@@ -457,21 +466,37 @@ impl CField {
                     p => flat.push(p),
                 }
             }
-            let (lits, rest): (Vec<&Pat>, Vec<&Pat>) = flat.into_iter().partition(|p| LitGroup::literal(p).is_some());
+            let (lits, mut rest): (Vec<&Pat>, Vec<&Pat>) =
+                flat.into_iter().partition(|p| LitGroup::literal(p).is_some());
             if lits.len() >= GROUP_MIN {
                 let (needles, shapes): (Vec<String>, Vec<LitShape>) =
                     lits.iter().filter_map(|p| LitGroup::literal(p)).unzip();
-                if let Ok(ac) = aho_corasick::AhoCorasick::builder()
+                match aho_corasick::AhoCorasick::builder()
                     .ascii_case_insensitive(true)
                     .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
                     .build(&needles)
                 {
-                    group = Some(LitGroup { ac, shapes });
-                    pats = rest.into_iter().map(CPat::new).collect();
+                    Ok(ac) => group = Some(LitGroup { ac, shapes }),
+                    Err(_) => rest.extend(lits),
                 }
+            } else {
+                rest.extend(lits);
             }
-        }
-        if group.is_none() {
+            let (cidrs, others): (Vec<&Pat>, Vec<&Pat>) = rest.into_iter().partition(|p| matches!(p, Pat::Cidr(_)));
+            if cidrs.len() >= 2 {
+                let nets = cidrs
+                    .iter()
+                    .filter_map(|p| match p {
+                        Pat::Cidr(n) => Some(*n),
+                        _ => None,
+                    })
+                    .collect();
+                pats.push(CPat::Cidrs(nets));
+            } else {
+                pats.extend(cidrs.into_iter().map(CPat::new));
+            }
+            pats.extend(others.into_iter().map(CPat::new));
+        } else {
             pats = fm.pats.iter().map(CPat::new).collect();
         }
         CField {

@@ -7,14 +7,39 @@ use rustc_hash::FxHashMap;
 
 use crate::ast::{Cond, Detection, FieldMatch, OfCount, Pat, Tok, fold};
 
-/// Literals shorter than this match too often to be worth indexing.
+/// Unanchored literals shorter than this match too often to be worth indexing.
 const MIN_LITERAL: usize = 3;
 
-/// (field or `None` for keywords, folded literal). Empty never: `None` means "no requirement".
-pub(crate) type Req = Vec<(Option<String>, String)>;
+/// Where a required literal must sit in the (folded) value. Anchored literals are checked by a
+/// hash lookup or a short trie walk from one end instead of a scan over the whole value, so
+/// fields only ever tested with `endswith`/exact values are never scanned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum Anchor {
+    Exact,
+    Prefix,
+    Suffix,
+    Contains,
+}
+
+/// One required literal: field (`None` for keywords), folded text, anchor.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct Lit {
+    pub field: Option<String>,
+    pub text: String,
+    pub anchor: Anchor,
+}
+
+/// Alternatives of which at least one must hold. Empty never: `None` means "no requirement".
+pub(crate) type Req = Vec<Lit>;
+
+/// How much a literal narrows the candidates: longer is rarer; a position constraint is worth a
+/// few characters (and is cheaper to check).
+fn lit_score(l: &Lit) -> usize {
+    l.text.len() + if l.anchor == Anchor::Contains { 0 } else { 3 }
+}
 
 fn score(r: &Req) -> (usize, std::cmp::Reverse<usize>) {
-    (r.iter().map(|(_, l)| l.len()).min().unwrap_or(0), std::cmp::Reverse(r.len()))
+    (r.iter().map(lit_score).min().unwrap_or(0), std::cmp::Reverse(r.len()))
 }
 
 fn best(cands: impl Iterator<Item = Option<Req>>) -> Option<Req> {
@@ -31,19 +56,42 @@ fn union(items: impl Iterator<Item = Option<Req>>) -> Option<Req> {
     if out.is_empty() { None } else { Some(out) }
 }
 
-fn pat_lits(p: &Pat) -> Option<Vec<String>> {
+/// The best literal of a wildcard pattern: the whole value, its first or last literal as an
+/// anchored prefix/suffix, or its longest literal anywhere.
+fn str_lit(s: &crate::ast::StrPat) -> Option<(String, Anchor)> {
+    let f = |l: &str| if s.cased { fold(l) } else { l.to_owned() };
+    if let [Tok::Lit(l)] = s.toks.as_slice() {
+        return (!l.is_empty()).then(|| (f(l), Anchor::Exact));
+    }
+    let mut cands: Vec<(String, Anchor)> = Vec::new();
+    if let Some(Tok::Lit(l)) = s.toks.first() {
+        cands.push((f(l), Anchor::Prefix));
+    }
+    if let Some(Tok::Lit(l)) = s.toks.last() {
+        cands.push((f(l), Anchor::Suffix));
+    }
+    if let Some(l) = s
+        .toks
+        .iter()
+        .filter_map(|t| match t {
+            Tok::Lit(l) => Some(l),
+            _ => None,
+        })
+        .max_by_key(|l| l.len())
+    {
+        cands.push((f(l), Anchor::Contains));
+    }
+    cands
+        .into_iter()
+        .filter(|(l, _)| l.len() >= MIN_LITERAL)
+        .max_by_key(|(l, a)| lit_score(&Lit { field: None, text: l.clone(), anchor: *a }))
+}
+
+fn pat_lits(p: &Pat) -> Option<Vec<(String, Anchor)>> {
     match p {
-        Pat::Str(s) => {
-            let lit = s
-                .toks
-                .iter()
-                .filter_map(|t| match t {
-                    Tok::Lit(l) => Some(l),
-                    _ => None,
-                })
-                .max_by_key(|l| l.len())?;
-            let lit = if s.cased { fold(lit) } else { lit.clone() };
-            (lit.len() >= MIN_LITERAL).then(|| vec![lit])
+        Pat::Str(s) => str_lit(s).map(|l| vec![l]),
+        Pat::Re(re) => {
+            crate::relit::required(re.as_str()).map(|v| v.into_iter().map(|l| (l, Anchor::Contains)).collect())
         }
         Pat::AnyOf(ps) => {
             let mut out = Vec::new();
@@ -64,9 +112,18 @@ fn fm_req(fm: &FieldMatch) -> Option<Req> {
     if fm.field.as_ref().is_some_and(|f| SOURCE_FIELDS.contains(&f.to_ascii_lowercase().as_str())) {
         return None;
     }
+    let field = fm.field.as_ref().map(|f| f.to_ascii_lowercase());
     let per_pat = |p: &Pat| {
-        pat_lits(p)
-            .map(|ls| ls.into_iter().map(|l| (fm.field.as_ref().map(|f| f.to_ascii_lowercase()), l)).collect::<Req>())
+        pat_lits(p).map(|ls| {
+            ls.into_iter()
+                .map(|(text, anchor)| Lit {
+                    field: field.clone(),
+                    text,
+                    // Keywords match inside any value and the raw line: only "contains" is safe.
+                    anchor: if field.is_some() { anchor } else { Anchor::Contains },
+                })
+                .collect::<Req>()
+        })
     };
     if fm.all { best(fm.pats.iter().map(per_pat)) } else { union(fm.pats.iter().map(per_pat)) }
 }
@@ -91,47 +148,140 @@ pub(crate) fn required(det: &Detection) -> Option<Req> {
     cond_req(det, &det.cond)
 }
 
-/// One automaton over one field's literals; pattern id → rules needing it.
-#[derive(Debug)]
-pub(crate) struct FieldIndex {
-    pub ac: AhoCorasick,
-    pub rules: Vec<Vec<u32>>,
+/// Sorted (byte, child node) pairs.
+type Edges = Vec<(u8, u32)>;
+
+/// A byte trie over folded literals, walked from one end of a value: every node passed that
+/// ends a literal names rules whose anchored literal is there.
+#[derive(Debug, Default)]
+pub(crate) struct Trie {
+    /// Per node: sorted (byte, child) edges and the rules ending here.
+    nodes: Vec<(Edges, Vec<u32>)>,
 }
+
+impl Trie {
+    fn insert(&mut self, bytes: impl Iterator<Item = u8>, rules: &[u32]) {
+        if self.nodes.is_empty() {
+            self.nodes.push(Default::default());
+        }
+        let mut at = 0usize;
+        for b in bytes {
+            let edges = &self.nodes[at].0;
+            at = match edges.binary_search_by_key(&b, |e| e.0) {
+                Ok(i) => edges[i].1 as usize,
+                Err(i) => {
+                    let next = self.nodes.len();
+                    self.nodes[at].0.insert(i, (b, next as u32));
+                    self.nodes.push(Default::default());
+                    next
+                }
+            };
+        }
+        self.nodes[at].1.extend_from_slice(rules);
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Calls `hit` with the rules of every literal that `bytes` (already folded) starts with.
+    #[inline]
+    pub(crate) fn walk(&self, bytes: impl Iterator<Item = u8>, mut hit: impl FnMut(&[u32])) {
+        let mut at = 0usize;
+        for b in bytes {
+            let Some(node) = self.nodes.get(at) else { return };
+            match node.0.binary_search_by_key(&b, |e| e.0) {
+                Ok(i) => at = node.0[i].1 as usize,
+                Err(_) => return,
+            }
+            let rules = &self.nodes[at].1;
+            if !rules.is_empty() {
+                hit(rules);
+            }
+        }
+    }
+}
+
+/// The prefilter for one field: exact values by hash, prefixes and suffixes by trie, and the
+/// rest in one Aho-Corasick automaton; each literal maps to the rules needing it.
+#[derive(Debug, Default)]
+pub(crate) struct FieldIndex {
+    pub exact: FxHashMap<Box<[u8]>, Vec<u32>>,
+    /// Longest exact literal: longer values cannot equal any.
+    pub exact_max: usize,
+    pub prefix: Trie,
+    pub suffix: Trie,
+    pub contains: Option<(AhoCorasick, Vec<Vec<u32>>)>,
+    /// Many unanchored literals: scanning costs enough that results are remembered per value.
+    pub heavy: bool,
+}
+
+/// Literal counts above which an unanchored set is "heavy" (compact automaton, memoised scans).
+const HEAVY: usize = 64;
 
 /// The rules for one dispatch key, with their prefilter.
 #[derive(Debug, Default)]
 pub(crate) struct Bucket {
+    /// Unique per built bucket, so remembered scan results never cross buckets.
+    pub id: u64,
     /// Rules without a usable required literal: always evaluated.
     pub always: Vec<u32>,
-    /// Lower-cased field name → index into `fields`.
-    pub by_name: FxHashMap<Box<str>, usize>,
+    /// Hash of the lower-cased field name (`matcher::name_hash`) → (name, index into `fields`).
+    pub by_hash: FxHashMap<u64, Vec<(Box<str>, usize)>>,
     pub fields: Vec<FieldIndex>,
     /// Keyword literals: scanned over every field value and the raw line.
     pub keywords: Option<FieldIndex>,
 }
 
-fn build_index(lits: FxHashMap<String, Vec<u32>>) -> Option<FieldIndex> {
-    let mut pats: Vec<(String, Vec<u32>)> = lits.into_iter().collect();
-    pats.sort();
-    let ac = AhoCorasickBuilder::new()
-        .ascii_case_insensitive(true)
-        .match_kind(MatchKind::Standard)
-        .kind(Some(AhoCorasickKind::DFA))
-        .build(pats.iter().map(|(l, _)| l.as_bytes()))
-        .ok()?;
-    Some(FieldIndex { ac, rules: pats.into_iter().map(|(_, r)| r).collect() })
+fn build_index(lits: FxHashMap<(String, Anchor), Vec<u32>>) -> Option<FieldIndex> {
+    let mut lits: Vec<((String, Anchor), Vec<u32>)> = lits.into_iter().collect();
+    lits.sort();
+    let mut idx = FieldIndex::default();
+    let mut contains: Vec<(String, Vec<u32>)> = Vec::new();
+    for ((text, anchor), rules) in lits {
+        match anchor {
+            Anchor::Exact => {
+                idx.exact_max = idx.exact_max.max(text.len());
+                idx.exact.insert(text.into_bytes().into_boxed_slice(), rules);
+            }
+            Anchor::Prefix => idx.prefix.insert(text.bytes(), &rules),
+            Anchor::Suffix => idx.suffix.insert(text.bytes().rev(), &rules),
+            Anchor::Contains => contains.push((text, rules)),
+        }
+    }
+    if !contains.is_empty() {
+        // Values are folded before the search, so the automaton is case-sensitive, which lets
+        // aho-corasick use its fast prefilters.
+        let ac = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::Standard)
+            .kind(if contains.len() > HEAVY {
+                Some(AhoCorasickKind::ContiguousNFA)
+            } else {
+                Some(AhoCorasickKind::DFA)
+            })
+            .build(contains.iter().map(|(l, _)| l.as_bytes()))
+            .ok()?;
+        idx.heavy = contains.len() > HEAVY;
+        idx.contains = Some((ac, contains.into_iter().map(|(_, r)| r).collect()));
+    }
+    Some(idx)
 }
 
 impl Bucket {
     pub(crate) fn build(rules: &[u32], reqs: &[Option<Req>]) -> Bucket {
         let mut always = Vec::new();
-        let mut per_field: FxHashMap<Option<String>, FxHashMap<String, Vec<u32>>> = FxHashMap::default();
+        type PerField = FxHashMap<Option<String>, FxHashMap<(String, Anchor), Vec<u32>>>;
+        let mut per_field: PerField = FxHashMap::default();
         for &r in rules {
             match &reqs[r as usize] {
                 None => always.push(r),
                 Some(req) => {
-                    for (f, lit) in req {
-                        let rs = per_field.entry(f.clone()).or_default().entry(lit.clone()).or_default();
+                    for l in req {
+                        let rs = per_field
+                            .entry(l.field.clone())
+                            .or_default()
+                            .entry((l.text.clone(), l.anchor))
+                            .or_default();
                         if rs.last() != Some(&r) {
                             rs.push(r);
                         }
@@ -139,7 +289,9 @@ impl Bucket {
                 }
             }
         }
-        let mut b = Bucket { always, ..Bucket::default() };
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut b = Bucket { id, always, ..Bucket::default() };
         let mut fields: Vec<_> = per_field.into_iter().collect();
         fields.sort_by(|a, b| a.0.cmp(&b.0));
         for (f, lits) in fields {
@@ -148,7 +300,8 @@ impl Bucket {
                 Some(idx) => match f {
                     None => b.keywords = Some(idx),
                     Some(name) => {
-                        b.by_name.insert(name.into_boxed_str(), b.fields.len());
+                        let h = crate::matcher::name_hash(&name);
+                        b.by_hash.entry(h).or_default().push((name.into_boxed_str(), b.fields.len()));
                         b.fields.push(idx);
                     }
                 },

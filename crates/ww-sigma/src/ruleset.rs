@@ -8,7 +8,7 @@ use ww_core::{Event, SourceKind, Value};
 
 use crate::ast::{Cond, Detection, FieldMatch, OfCount, Pat, Tok, fold_into};
 use crate::logsource::{LogsourceMap, Resolved};
-use crate::matcher::{Bufs, CRule, FieldTable};
+use crate::matcher::{Bufs, CRule, FieldTable, name_hash};
 use crate::meta::RuleMeta;
 use crate::prefilter::{Bucket, FieldIndex, Req, required};
 use crate::reference;
@@ -37,6 +37,10 @@ pub struct RuleSet {
     rules: Vec<CRule>,
     reqs: Vec<Option<Req>>,
     ls: Vec<Resolved>,
+    /// For a rule that stands for identical ones (same logsource and detection): those rules.
+    /// Only representatives enter buckets; their twins match exactly when they do.
+    twins: Vec<Vec<u32>>,
+    is_rep: Vec<bool>,
     key_fields: Vec<(String, FxHashSet<String>)>,
     buckets: RwLock<FxHashMap<Box<str>, Arc<Bucket>>>,
 }
@@ -52,11 +56,71 @@ impl std::fmt::Debug for RuleSet {
 pub struct Scratch {
     local: FxHashMap<Box<str>, Arc<Bucket>>,
     key: String,
-    lname: String,
     bufs: Bufs,
     stamp: Vec<u32>,
     generation: u32,
     cands: Vec<u32>,
+    memo: Memo,
+}
+
+/// Results of scanning long values against heavy literal sets, per thread: logs repeat the
+/// same command lines and paths, and a hash lookup is far cheaper than the scan.
+#[derive(Debug, Default)]
+struct Memo {
+    map: FxHashMap<u64, MemoEntry>,
+    tmp: Vec<u32>,
+}
+
+#[derive(Debug)]
+struct MemoEntry {
+    bucket: u64,
+    field: usize,
+    value: Box<[u8]>,
+    rules: Box<[u32]>,
+}
+
+/// Values shorter than this are scanned directly; more entries than `MEMO_MAX` clear the memo.
+const MEMO_MIN: usize = 24;
+const MEMO_MAX: usize = 4096;
+
+impl Memo {
+    /// Marks the rules whose unanchored literals of `idx` occur in `h`, from memory if seen.
+    fn scan(&mut self, bucket: u64, field: usize, idx: &FieldIndex, h: &[u8], st: &mut Stamps<'_>) {
+        use std::hash::Hasher as _;
+        let Some((ac, lits)) = &idx.contains else { return };
+        let mut hasher = rustc_hash::FxHasher::default();
+        hasher.write_u64(bucket);
+        hasher.write_usize(field);
+        hasher.write(h);
+        let key = hasher.finish();
+        if let Some(e) = self.map.get(&key)
+            && e.bucket == bucket
+            && e.field == field
+            && *e.value == *h
+        {
+            mark(&e.rules, st.stamp, st.g, st.cands);
+            return;
+        }
+        self.tmp.clear();
+        for m in ac.find_overlapping_iter(h) {
+            self.tmp.extend_from_slice(&lits[m.pattern().as_usize()]);
+        }
+        self.tmp.sort_unstable();
+        self.tmp.dedup();
+        mark(&self.tmp, st.stamp, st.g, st.cands);
+        if self.map.len() >= MEMO_MAX {
+            self.map.clear();
+        }
+        let entry = MemoEntry { bucket, field, value: h.into(), rules: self.tmp.as_slice().into() };
+        self.map.insert(key, entry);
+    }
+}
+
+/// The candidate marking state of one event.
+struct Stamps<'a> {
+    stamp: &'a mut [u32],
+    g: u32,
+    cands: &'a mut Vec<u32>,
 }
 
 impl RuleSet {
@@ -67,6 +131,8 @@ impl RuleSet {
             rules: Vec::with_capacity(rules.len()),
             reqs: Vec::with_capacity(rules.len()),
             ls: Vec::with_capacity(rules.len()),
+            twins: vec![Vec::new(); rules.len()],
+            is_rep: vec![true; rules.len()],
             key_fields: map.key_fields(),
             buckets: RwLock::new(FxHashMap::default()),
         };
@@ -86,9 +152,26 @@ impl RuleSet {
                 }
             }
         }
-        for c in rules {
-            rs.rules.push(CRule::new(&c.det.selections, &c.det.cond));
-            rs.reqs.push(required(&c.det));
+        // Compiling matchers and literal requirements is the costly part of start-up: in
+        // parallel. The debug form names every pattern, flag (regex flags are inline) and the
+        // condition, so equal keys mean identical rules.
+        use rayon::prelude::*;
+        let built: Vec<(String, CRule, Option<Req>)> = rules
+            .par_iter()
+            .map(|c| {
+                let key = format!("{:?}\u{0}{:?}\u{0}{:?}", c.logsource, c.det.selections, c.det.cond);
+                (key, CRule::new(&c.det.selections, &c.det.cond), required(&c.det))
+            })
+            .collect();
+        let mut seen: FxHashMap<String, u32> = FxHashMap::default();
+        for (i, (c, (key, rule, req))) in rules.into_iter().zip(built).enumerate() {
+            let rep = *seen.entry(key).or_insert(i as u32);
+            if rep != i as u32 {
+                rs.twins[rep as usize].push(i as u32);
+                rs.is_rep[i] = false;
+            }
+            rs.rules.push(rule);
+            rs.reqs.push(req);
             rs.metas.push(c.meta);
             rs.dets.push(c.det);
             rs.ls.push(c.logsource);
@@ -166,7 +249,7 @@ impl RuleSet {
         let lookup =
             |f: &str| self.key_fields.iter().position(|(n, _)| n == f).and_then(|i| vals.get(i).cloned().flatten());
         let rules: Vec<u32> = (0..self.ls.len() as u32)
-            .filter(|&r| self.ls[r as usize].applies(kind, &lookup))
+            .filter(|&r| self.is_rep[r as usize] && self.ls[r as usize].applies(kind, &lookup))
             .filter(|&r| {
                 let det = &self.dets[r as usize];
                 tri_cond(det, &det.cond, &|f: &str| {
@@ -198,7 +281,7 @@ impl RuleSet {
     /// Appends the indices of all matching rules to `out` (does not clear it). No allocation
     /// in steady state.
     pub fn matches(&self, event: &Event, scratch: &mut Scratch, out: &mut Vec<RuleIdx>) {
-        let Scratch { local, key, lname, bufs, stamp, generation, cands } = scratch;
+        let Scratch { local, key, bufs, stamp, generation, cands, memo } = scratch;
         self.key(event, key, &mut bufs.num);
         if !local.contains_key(key.as_str()) {
             let b = self.bucket(key);
@@ -225,27 +308,54 @@ impl RuleSet {
             stamp[r as usize] = g;
         }
         if !bucket.fields.is_empty() || bucket.keywords.is_some() {
+            let kw = bucket.keywords.as_ref();
+            let Bufs { num, fold, fold2: kwbuf } = bufs;
+            // Keyword literals are searched once over all folded values joined by NULs (a
+            // match across a joint only adds a candidate, never hides one).
+            kwbuf.clear();
             for (name, v) in event.fields.iter() {
-                if !bucket.fields.is_empty() {
-                    lname.clear();
-                    lname.extend(name.bytes().map(|b| b.to_ascii_lowercase() as char));
-                    if let Some(&fi) = bucket.by_name.get(lname.as_str()) {
-                        scan_value(&bucket.fields[fi], v, bufs, stamp, g, cands);
+                let list = if bucket.fields.is_empty() { None } else { bucket.by_hash.get(&name_hash(name)) };
+                if list.is_none() && kw.is_none() {
+                    continue;
+                }
+                for_each_text(v, num, &mut |t: &str| {
+                    fold.clear();
+                    fold_append(t, fold);
+                    for (n, fi) in list.into_iter().flatten() {
+                        if n.eq_ignore_ascii_case(name) {
+                            let idx = &bucket.fields[*fi];
+                            let h = fold.as_bytes();
+                            if idx.heavy && h.len() >= MEMO_MIN {
+                                scan_anchored(idx, h, stamp, g, cands);
+                                let mut st = Stamps { stamp, g, cands };
+                                memo.scan(bucket.id, *fi, idx, h, &mut st);
+                            } else {
+                                scan_folded(idx, h, stamp, g, cands);
+                            }
+                        }
                     }
-                }
-                if let Some(kw) = &bucket.keywords {
-                    scan_value(kw, v, bufs, stamp, g, cands);
-                }
+                    if kw.is_some() {
+                        kwbuf.push_str(fold);
+                        kwbuf.push('\0');
+                    }
+                });
             }
-            if let (Some(kw), Some(raw)) = (&bucket.keywords, event.raw.as_deref()) {
-                scan_text(kw, raw, &mut bufs.fold, stamp, g, cands);
+            if let Some(kw) = kw {
+                if let Some(raw) = event.raw.as_deref() {
+                    fold_append(raw, kwbuf);
+                }
+                scan_folded(kw, kwbuf.as_bytes(), stamp, g, cands);
             }
+        }
+        if cands.is_empty() {
+            return;
         }
         let table = FieldTable::new(event);
         let first = out.len();
         for &r in cands.iter() {
             if self.rules[r as usize].is_match(event, &table, bufs) {
                 out.push(RuleIdx(r));
+                out.extend(self.twins[r as usize].iter().map(|&t| RuleIdx(t)));
             }
         }
         out[first..].sort_unstable();
@@ -261,6 +371,14 @@ impl RuleSet {
         (b.always.len(), scratch.cands.len())
     }
 
+    /// The rules evaluated for an event (after the prefilter).
+    #[doc(hidden)]
+    pub fn debug_cands(&self, event: &Event, scratch: &mut Scratch) -> Vec<u32> {
+        let mut out = Vec::new();
+        self.matches(event, scratch, &mut out);
+        scratch.cands.clone()
+    }
+
     /// Titles of the rules always evaluated for an event's bucket.
     #[doc(hidden)]
     pub fn debug_always(&self, event: &Event, scratch: &mut Scratch) -> Vec<u32> {
@@ -268,6 +386,35 @@ impl RuleSet {
         self.matches(event, scratch, &mut out);
         let key = scratch.key.clone();
         self.bucket(&key).always.clone()
+    }
+
+    /// Per indexed field of an event's bucket: name, exact / prefix+suffix nodes / contains
+    /// literal counts.
+    #[doc(hidden)]
+    pub fn debug_fields(&self, event: &Event, scratch: &mut Scratch) -> Vec<(String, usize, usize, usize)> {
+        let mut out = Vec::new();
+        self.matches(event, scratch, &mut out);
+        let key = scratch.key.clone();
+        let b = self.bucket(&key);
+        let mut v: Vec<(String, usize, usize, usize)> = b
+            .by_hash
+            .values()
+            .flatten()
+            .map(|(n, i)| {
+                let f = &b.fields[*i];
+                (
+                    n.to_string(),
+                    f.exact.len(),
+                    f.prefix.len() + f.suffix.len(),
+                    f.contains.as_ref().map_or(0, |c| c.1.len()),
+                )
+            })
+            .collect();
+        if let Some(k) = &b.keywords {
+            v.push(("<keywords>".into(), 0, 0, k.contains.as_ref().map_or(0, |c| c.1.len())));
+        }
+        v.sort();
+        v
     }
 
     /// For a rule known to match: the (field, value) pairs that took part, for display.
@@ -293,40 +440,65 @@ impl RuleSet {
     }
 }
 
-fn mark(idx: &FieldIndex, hay: &[u8], stamp: &mut [u32], g: u32, cands: &mut Vec<u32>) {
-    for m in idx.ac.find_overlapping_iter(hay) {
-        for &r in &idx.rules[m.pattern().as_usize()] {
-            let s = &mut stamp[r as usize];
-            if *s != g {
-                *s = g;
-                cands.push(r);
-            }
+#[inline]
+fn mark(rules: &[u32], stamp: &mut [u32], g: u32, cands: &mut Vec<u32>) {
+    for &r in rules {
+        let s = &mut stamp[r as usize];
+        if *s != g {
+            *s = g;
+            cands.push(r);
         }
     }
 }
 
-fn scan_text(idx: &FieldIndex, t: &str, fold: &mut String, stamp: &mut [u32], g: u32, cands: &mut Vec<u32>) {
+/// Appends `t` folded (as literals are) to `out`; ASCII text is lower-cased in bulk.
+fn fold_append(t: &str, out: &mut String) {
     if t.is_ascii() {
-        mark(idx, t.as_bytes(), stamp, g, cands);
+        let start = out.len();
+        out.push_str(t);
+        out[start..].make_ascii_lowercase();
     } else {
-        fold.clear();
-        fold_into(t, fold);
-        mark(idx, fold.as_bytes(), stamp, g, cands);
+        fold_into(t, out);
     }
 }
 
-fn scan_value(idx: &FieldIndex, v: &Value, bufs: &mut Bufs, stamp: &mut [u32], g: u32, cands: &mut Vec<u32>) {
+/// Calls `f` with the text of each scalar in `v` (list items one by one), numbers formatted
+/// as the matchers format them.
+fn for_each_text(v: &Value, num: &mut String, f: &mut dyn FnMut(&str)) {
     match v {
-        Value::Str(s) => scan_text(idx, s, &mut bufs.fold, stamp, g, cands),
+        Value::Str(s) => f(s),
         Value::Int(_) | Value::Float(_) | Value::Bool(_) => {
             use std::fmt::Write as _;
-            bufs.num.clear();
-            let _ = write!(bufs.num, "{v}");
-            mark(idx, bufs.num.as_bytes(), stamp, g, cands);
+            num.clear();
+            let _ = write!(num, "{v}");
+            f(num);
         }
-        Value::List(items) => items.iter().for_each(|i| scan_value(idx, i, bufs, stamp, g, cands)),
+        Value::List(items) => items.iter().for_each(|i| for_each_text(i, num, f)),
         Value::Null => {}
     }
+}
+
+/// Marks the rules whose literals the folded value `h` holds.
+#[inline]
+fn scan_folded(idx: &FieldIndex, h: &[u8], stamp: &mut [u32], g: u32, cands: &mut Vec<u32>) {
+    scan_anchored(idx, h, stamp, g, cands);
+    if let Some((ac, rules)) = &idx.contains {
+        for m in ac.find_overlapping_iter(h) {
+            mark(&rules[m.pattern().as_usize()], stamp, g, cands);
+        }
+    }
+}
+
+/// Marks the rules whose exact, prefix or suffix literals the folded value `h` holds.
+#[inline]
+fn scan_anchored(idx: &FieldIndex, h: &[u8], stamp: &mut [u32], g: u32, cands: &mut Vec<u32>) {
+    if h.len() <= idx.exact_max
+        && let Some(rs) = idx.exact.get(h)
+    {
+        mark(rs, stamp, g, cands);
+    }
+    idx.prefix.walk(h.iter().copied(), |rs| mark(rs, stamp, g, cands));
+    idx.suffix.walk(h.iter().rev().copied(), |rs| mark(rs, stamp, g, cands));
 }
 
 /// The folded literal of an exact, case-insensitive string pattern.

@@ -157,6 +157,14 @@ fn regex_and_sub_modifiers() {
     assert!(hit(&r, &j(&[("A", s("a\nb"))])));
     let r = rule("  sel:\n    A|re: 'a.b'\n  condition: sel");
     assert!(!hit(&r, &j(&[("A", s("a\nb"))])));
+    // Literals inside regexes feed the prefilter; matches must still be found.
+    let r = rule("  sel:\n    A|re: 'x(?:foo|bar)baz\\d'\n  condition: sel");
+    assert!(hit(&r, &j(&[("A", s("..xbarbaz1"))])));
+    assert!(!hit(&r, &j(&[("A", s("..xbarbaz"))])));
+    let r = rule("  sel:\n    A|re|i: 'power\\s*shell'\n  condition: sel");
+    assert!(hit(&r, &j(&[("A", s("POWER \u{17f}HELL"))])));
+    assert!(hit(&r, &j(&[("A", s("x PowerShell"))])));
+    assert!(!hit(&r, &j(&[("A", s("power-shell"))])));
 }
 
 #[test]
@@ -429,4 +437,25 @@ fn filters_select_rules() {
     assert_eq!(count(RuleFilter { rules: vec!["alpha".into()], ..Default::default() }), 1);
     let rs = RuleSet::compile_from_str(y, &LoadOptions::default()).unwrap();
     assert_eq!(rs.meta(ww_sigma::RuleIdx(0)).attack_ids, vec!["T1059.001".to_string()]);
+}
+
+#[test]
+fn remembered_scans_of_long_values_stay_exact() {
+    // Over 64 unanchored literals in one field: scans of long values are remembered per thread.
+    let lits: String = (0..70).map(|i| format!("      - 'needle{i:02}x'\n")).collect();
+    let r = rule(&format!("  sel:\n    A|contains:\n{lits}  condition: sel"));
+    let pad = "padding padding padding padding ";
+    // Non-matching values first: a stale "no literal here" answer would hide the later matches.
+    let values = [pad.to_string(), format!("{pad}needle7x"), format!("{pad}NEEDLE07X"), format!("{pad}needle69x{pad}")];
+    let expect = [false, false, true, true];
+    let mut sc = r.scratch();
+    for _ in 0..3 {
+        for (v, want) in values.iter().zip(expect) {
+            let e = j(&[("A", s(v))]);
+            let mut out = Vec::new();
+            r.matches(&e, &mut sc, &mut out);
+            assert_eq!(!out.is_empty(), want, "{v}");
+            assert_eq!(out, r.matches_reference(&e));
+        }
+    }
 }
