@@ -5,23 +5,25 @@ use ww_core::{Event, Value};
 
 use crate::ast::{CmpOp, Cond, Detection, FieldMatch, OfCount, Pat, RefMode, StrPat, Tok, fold};
 
-/// Plain glob match over characters (backtracking; fine for tests and explanations).
-pub fn glob(toks: &[Tok], text: &[char]) -> bool {
+/// Plain glob match (backtracking over character boundaries; fine for tests and explanations).
+/// Works on the text itself: explanations run once per detection and must not allocate per
+/// comparison.
+pub fn glob(toks: &[Tok], text: &str) -> bool {
     match toks.split_first() {
         None => text.is_empty(),
-        Some((Tok::Star, rest)) => (0..=text.len()).any(|i| glob(rest, &text[i..])),
-        Some((Tok::One, rest)) => !text.is_empty() && glob(rest, &text[1..]),
-        Some((Tok::Lit(l), rest)) => {
-            let l: Vec<char> = l.chars().collect();
-            text.len() >= l.len() && text[..l.len()] == l[..] && glob(rest, &text[l.len()..])
+        Some((Tok::Star, rest)) => {
+            text.char_indices().map(|(i, _)| i).chain([text.len()]).any(|i| glob(rest, &text[i..]))
         }
+        Some((Tok::One, rest)) => {
+            let mut chars = text.chars();
+            chars.next().is_some() && glob(rest, chars.as_str())
+        }
+        Some((Tok::Lit(l), rest)) => text.strip_prefix(l.as_str()).is_some_and(|t| glob(rest, t)),
     }
 }
 
 pub fn str_match(p: &StrPat, text: &str) -> bool {
-    let t = if p.cased { text.to_owned() } else { fold(text) };
-    let chars: Vec<char> = t.chars().collect();
-    glob(&p.toks, &chars)
+    if p.cased { glob(&p.toks, text) } else { glob(&p.toks, &fold(text)) }
 }
 
 fn scalars(v: &Value) -> Vec<&Value> {
