@@ -298,6 +298,43 @@ pub fn ips_in(v: &str) -> Vec<String> {
 mod tests {
     use super::*;
 
+    fn words(s: &str) -> Vec<String> {
+        let mut v: Vec<String> = s.split_whitespace().map(str::to_string).collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+
+    /// A long message whose posterior saturates but whose tokens are only mildly spammy gets
+    /// little or no model weight; a message made of strongly spammy tokens gets the full weight.
+    #[test]
+    fn model_weight_follows_mean_log_odds_not_posterior() {
+        let mut m = Model::new();
+        let shared = "offer newsletter subscribe deals today price";
+        for i in 0..40 {
+            m.learn(0, &words(&format!("{shared} meeting agenda minutes h{i}")));
+            m.learn(1, &words(&format!("{shared} viagra casino lottery s{i}")));
+        }
+        // A spam token added to each message, so the shared words lean slightly spam.
+        for _ in 0..10 {
+            m.learn(1, &words(shared));
+        }
+        let a = Analyser::new(Config::default_config().unwrap(), Some(m.clone())).unwrap();
+        let cfg = a.config().clone();
+        let bayes_w = |toks: &[String]| {
+            let mut r = Reasons::new(&cfg);
+            let p = a.model_reasons(&m, toks, &mut r);
+            (p, r.list.iter().find(|x| x.id.starts_with("BAYES")).map(|x| (x.id.clone(), x.weight)))
+        };
+        let (p, w) = bayes_w(&words(shared));
+        assert!(p[1] > 0.5, "{p:?}");
+        assert!(w.as_ref().is_none_or(|(_, w)| *w < cfg.reason("BAYES_SPAM").weight), "{w:?}");
+        let (_, w) = bayes_w(&words("viagra casino lottery"));
+        assert_eq!(w, Some(("BAYES_SPAM".to_string(), cfg.reason("BAYES_SPAM").weight)));
+        let (_, w) = bayes_w(&words("meeting agenda minutes"));
+        assert_eq!(w, Some(("BAYES_HAM".to_string(), cfg.reason("BAYES_HAM").weight)));
+    }
+
     #[test]
     fn received_ips_extracted() {
         assert_eq!(
