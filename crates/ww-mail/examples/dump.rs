@@ -2,7 +2,8 @@
 //! verdict, reasons and (when a model is trained on the train half) posteriors, so misses and
 //! false positives can be studied and weights tuned on the train half only.
 //!
-//! `cargo run --release -p ww-mail --example dump -- LABELS.csv train|test [model]`
+//! `cargo run --release -p ww-mail --example dump -- LABELS.csv train|test [model|cv|cv2]`
+//! (`cv` and `cv2` are the two halves of a train-only fold; pool them for twice the ham).
 
 use std::io::Write;
 use std::path::Path;
@@ -46,7 +47,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     } else {
         rules
     };
-    let cfg0 = cfg0;
     let model = with_model.then(|| a.model().cloned()).flatten();
     let out = std::io::stdout();
     let mut out = out.lock();
