@@ -76,6 +76,10 @@ pub struct Analyser {
 }
 
 const TEXT_BUDGET: usize = 256 * 1024;
+/// Mean per-token log-likelihood ratio below which the model adds nothing.
+const MODEL_MARGIN: f64 = 0.05;
+/// Log-odds per token over the margin at which the model's reason reaches its full weight.
+const MODEL_RAMP: f64 = 0.24;
 
 impl Analyser {
     pub fn new(cfg: Config, model: Option<Model>) -> Result<Analyser, MailError> {
@@ -85,6 +89,11 @@ impl Analyser {
 
     pub fn config(&self) -> &Config {
         &self.cfg
+    }
+
+    /// The trained model, when one was given.
+    pub fn model(&self) -> Option<&Model> {
+        self.model.as_ref()
     }
 
     pub fn has_model(&self) -> bool {
@@ -129,12 +138,7 @@ impl Analyser {
         self.lures.check(&ctx, &mut r);
         checks::combos::credential_harvest(&ctx, &mut r);
         checks::combos::brand_subject(&ctx, &mut r);
-        let mut posterior = None;
-        if let Some(m) = &self.model {
-            let p = m.classify(&bayes::tokens(&ctx));
-            posterior = Some(p.0);
-            self.model_reasons(p.0, &mut r);
-        }
+        let posterior = self.model.as_ref().map(|m| self.model_reasons(m, &bayes::tokens(&ctx), &mut r));
         let (score, verdict) = decide(&self.cfg, &r.list);
         Report {
             verdict,
@@ -145,26 +149,38 @@ impl Analyser {
         }
     }
 
-    /// Model evidence scales with confidence in log-odds: nothing at even odds, the full weight
-    /// at 10,000:1. Naive Bayes is over-confident, so only very lopsided odds count fully.
-    fn model_reasons(&self, p: [f64; 3], r: &mut Reasons) {
-        let scale = |q: f64| {
-            let q = q.clamp(1e-12, 1.0 - 1e-12);
-            ((q / (1.0 - q)).log10() / 4.0).clamp(0.0, 1.0)
-        };
-        let bad = p[1] + p[2];
-        if bad > 0.5 {
-            let (id, pc) = if p[2] >= p[1] { ("BAYES_PHISH", p[2]) } else { ("BAYES_SPAM", p[1]) };
-            let w = self.cfg.reason(id).weight * scale(bad);
-            r.add_weighted(
-                id,
-                (w * 100.0).round() / 100.0,
-                format!("model p({})={:.4}", &id[6..].to_ascii_lowercase(), pc),
-            );
-        } else if p[0] > 0.5 {
-            let w = self.cfg.reason("BAYES_HAM").weight * scale(p[0]);
-            r.add_weighted("BAYES_HAM", (w * 100.0).round() / 100.0, format!("model p(ham)={:.4}", p[0]));
+    /// Model evidence scales with the mean log-likelihood ratio per known token, not with the
+    /// posterior: naive Bayes posteriors saturate at 0 or 1 on any long message (solicited
+    /// newsletters read as spam with p = 1.0), while the per-token mean stays calibrated.
+    /// Nothing below [`MODEL_MARGIN`], the full weight at `MODEL_MARGIN + MODEL_RAMP`; both
+    /// tuned on a train-only cross-validation fold (`examples/dump.rs ... cv|cv2`).
+    fn model_reasons(&self, m: &Model, tokens: &[String], r: &mut Reasons) -> [f64; 3] {
+        let p = m.classify(tokens);
+        let (lp, known) = m.evidence(tokens);
+        let bad = lp[1].max(lp[2]);
+        let mean = (bad - lp[0]) / known.max(1) as f64;
+        let scale = |d: f64| ((d - MODEL_MARGIN) / MODEL_RAMP).clamp(0.0, 1.0);
+        if mean > 0.0 {
+            let (id, pc) = if lp[2] >= lp[1] { ("BAYES_PHISH", p.0[2]) } else { ("BAYES_SPAM", p.0[1]) };
+            let w = self.cfg.reason(id).weight * scale(mean);
+            if w > 0.0 {
+                r.add_weighted(
+                    id,
+                    (w * 100.0).round() / 100.0,
+                    format!("model log-odds/token {mean:.3}, p({})={pc:.4}", &id[6..].to_ascii_lowercase()),
+                );
+            }
+        } else {
+            let w = self.cfg.reason("BAYES_HAM").weight * scale(-mean);
+            if w < 0.0 {
+                r.add_weighted(
+                    "BAYES_HAM",
+                    (w * 100.0).round() / 100.0,
+                    format!("model log-odds/token {:.3}, p(ham)={:.4}", -mean, p.0[0]),
+                );
+            }
         }
+        p.0
     }
 
     /// Parse once what every check needs: HTML scans, visible text, URLs.
@@ -281,6 +297,43 @@ pub fn ips_in(v: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn words(s: &str) -> Vec<String> {
+        let mut v: Vec<String> = s.split_whitespace().map(str::to_string).collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+
+    /// A long message whose posterior saturates but whose tokens are only mildly spammy gets
+    /// little or no model weight; a message made of strongly spammy tokens gets the full weight.
+    #[test]
+    fn model_weight_follows_mean_log_odds_not_posterior() {
+        let mut m = Model::new();
+        let shared = "offer newsletter subscribe deals today price";
+        for i in 0..40 {
+            m.learn(0, &words(&format!("{shared} meeting agenda minutes h{i}")));
+            m.learn(1, &words(&format!("{shared} viagra casino lottery s{i}")));
+        }
+        // A spam token added to each message, so the shared words lean slightly spam.
+        for _ in 0..10 {
+            m.learn(1, &words(shared));
+        }
+        let a = Analyser::new(Config::default_config().unwrap(), Some(m.clone())).unwrap();
+        let cfg = a.config().clone();
+        let bayes_w = |toks: &[String]| {
+            let mut r = Reasons::new(&cfg);
+            let p = a.model_reasons(&m, toks, &mut r);
+            (p, r.list.iter().find(|x| x.id.starts_with("BAYES")).map(|x| (x.id.clone(), x.weight)))
+        };
+        let (p, w) = bayes_w(&words(shared));
+        assert!(p[1] > 0.5, "{p:?}");
+        assert!(w.as_ref().is_none_or(|(_, w)| *w < cfg.reason("BAYES_SPAM").weight), "{w:?}");
+        let (_, w) = bayes_w(&words("viagra casino lottery"));
+        assert_eq!(w, Some(("BAYES_SPAM".to_string(), cfg.reason("BAYES_SPAM").weight)));
+        let (_, w) = bayes_w(&words("meeting agenda minutes"));
+        assert_eq!(w, Some(("BAYES_HAM".to_string(), cfg.reason("BAYES_HAM").weight)));
+    }
 
     #[test]
     fn received_ips_extracted() {

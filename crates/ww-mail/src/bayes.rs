@@ -56,21 +56,31 @@ impl Model {
         if total == 0 {
             return Posterior([1.0, 0.0, 0.0]);
         }
+        let (lp, _) = self.evidence(tokens);
+        let m = lp.iter().cloned().fold(f64::MIN, f64::max);
+        let e: Vec<f64> = lp.iter().map(|x| (x - m).exp()).collect();
+        let s: f64 = e.iter().sum();
+        Posterior([e[0] / s, e[1] / s, e[2] / s])
+    }
+
+    /// Unnormalised log scores per class (prior + clipped per-token log-likelihoods) and how
+    /// many tokens the model knew.
+    pub fn evidence(&self, tokens: &[String]) -> ([f64; 3], usize) {
+        let total: u64 = self.docs.iter().sum();
         let mut lp: [f64; 3] = std::array::from_fn(|c| ((self.docs[c] as f64 + 1.0) / (total as f64 + 3.0)).ln());
+        let mut known = 0;
         for t in tokens {
             let Some(counts) = self.tokens.get(t) else {
                 continue;
             };
+            known += 1;
             let l: [f64; 3] = std::array::from_fn(|c| ((counts[c] as f64 + 0.5) / (self.docs[c] as f64 + 1.0)).ln());
             let m = l.iter().cloned().fold(f64::MIN, f64::max);
             for (acc, lc) in lp.iter_mut().zip(l) {
                 *acc += (lc - m).max(-4.0);
             }
         }
-        let m = lp.iter().cloned().fold(f64::MIN, f64::max);
-        let e: Vec<f64> = lp.iter().map(|x| (x - m).exp()).collect();
-        let s: f64 = e.iter().sum();
-        Posterior([e[0] / s, e[1] / s, e[2] / s])
+        (lp, known)
     }
 
     pub fn to_json(&self) -> Result<String, MailError> {
