@@ -459,3 +459,20 @@ fn remembered_scans_of_long_values_stay_exact() {
         }
     }
 }
+
+#[test]
+fn literal_hits_in_a_case_twin_field_do_not_decide() {
+    // `Image` holds none of the names, `image` holds one: the matcher reads `Image`.
+    let r = rule(
+        "  sel:\n    Image|endswith:\n      - '\\a.exe'\n      - '\\b.exe'\n      - '\\c.exe'\n      - '\\d.exe'\n      - '\\e.exe'\n    CommandLine|contains: 'evil'\n  condition: sel",
+    );
+    let both = |img: &str, cmd: &str| j(&[("Image", s(img)), ("image", s("x\\b.exe")), ("CommandLine", s(cmd))]);
+    assert!(!hit(&r, &both("x\\z.exe", "run evil")));
+    assert!(hit(&r, &both("x\\D.EXE", "run EVIL now")));
+    assert!(!hit(&r, &both("x\\d.exe", "run good")));
+    assert!(!hit(&r, &j(&[("Image", s("x\\zz.exe")), ("CommandLine", s("evil"))])));
+    assert!(hit(&r, &j(&[("Image", s("y\\c.exe")), ("CommandLine", s("evil"))])));
+    // Values in a list: any item may hold the literal.
+    let list = Value::List(vec![s("q"), s("C:\\A.exe")]);
+    assert!(hit(&r, &j(&[("Image", list), ("CommandLine", s("so evil"))])));
+}
