@@ -244,6 +244,9 @@ pub(crate) struct FieldIndex {
     pub prefix: Trie,
     pub suffix: Trie,
     pub contains: Option<(AhoCorasick, Vec<Hit>)>,
+    /// For a small unanchored set: a leftmost-first automaton (its SIMD prefilter skips text
+    /// fast) finding each position where some literal starts, and the literals to check there.
+    pub few: Option<(AhoCorasick, Vec<Box<[u8]>>)>,
     /// Many unanchored literals: scanning costs enough that results are remembered per value.
     pub heavy: bool,
 }
@@ -296,6 +299,13 @@ fn build_index(lits: FxHashMap<(String, Anchor), Hit>) -> Option<FieldIndex> {
             .build(contains.iter().map(|(l, _)| l.as_bytes()))
             .ok()?;
         idx.heavy = contains.len() > HEAVY;
+        if !idx.heavy {
+            idx.few = AhoCorasickBuilder::new()
+                .match_kind(MatchKind::LeftmostFirst)
+                .build(contains.iter().map(|(l, _)| l.as_bytes()))
+                .ok()
+                .map(|lf| (lf, contains.iter().map(|(l, _)| l.as_bytes().into()).collect()));
+        }
         idx.contains = Some((ac, contains.into_iter().map(|(_, r)| r).collect()));
     }
     Some(idx)

@@ -197,6 +197,16 @@ impl RuleSet {
             .collect();
         let mut seen: FxHashMap<String, u32> = FxHashMap::default();
         let mut ids: FxHashMap<(String, Vec<u8>, Anchor), u32> = FxHashMap::default();
+        // Only literals some rule already requires are decided: indexing more would slow the
+        // scan of every event more than re-checking candidates costs.
+        let indexed: FxHashSet<(&str, &[u8], Anchor)> = built
+            .iter()
+            .filter_map(|b| b.2.as_ref())
+            .flatten()
+            .filter_map(|l| Some((l.field.as_deref()?, l.text.as_bytes(), l.anchor)))
+            .collect();
+        let indexed: FxHashSet<(String, Vec<u8>, Anchor)> =
+            indexed.into_iter().map(|(f, t, a)| (f.to_owned(), t.to_vec(), a)).collect();
         for (i, (c, (key, mut rule, req))) in rules.into_iter().zip(built).enumerate() {
             let rep = *seen.entry(key).or_insert(i as u32);
             if rep != i as u32 {
@@ -212,10 +222,10 @@ impl RuleSet {
                     LitKind::Contains => Anchor::Contains,
                 };
                 let text_s = std::str::from_utf8(text).ok()?;
-                if !decidable(field, text, anchor) {
+                let f = field.to_ascii_lowercase();
+                if !decidable(field, text, anchor) || !indexed.contains(&(f.clone(), text.to_vec(), anchor)) {
                     return None;
                 }
-                let f = field.to_ascii_lowercase();
                 let next = ids.len() as u32;
                 let id = *ids.entry((f.clone(), text.to_vec(), anchor)).or_insert(next);
                 decided.push((f, text_s.to_owned(), anchor, id));
@@ -568,7 +578,21 @@ fn for_each_text(v: &Value, num: &mut String, f: &mut dyn FnMut(&str)) {
 #[inline]
 fn scan_folded(idx: &FieldIndex, h: &[u8], st: &mut Stamps<'_>) {
     scan_anchored(idx, h, st);
-    if let Some((ac, hits)) = &idx.contains {
+    if let (Some((lf, lits)), Some((_, hits))) = (&idx.few, &idx.contains) {
+        // Every start of an occurrence is visited: the leftmost match from `at` starts at or
+        // before any occurrence at or after `at`.
+        let mut at = 0;
+        while at < h.len() {
+            let Some(m) = lf.find(aho_corasick::Input::new(h).range(at..)) else { break };
+            let p = m.start();
+            for (l, hit) in lits.iter().zip(hits) {
+                if h[p..].starts_with(l) {
+                    mark_hit(hit, st);
+                }
+            }
+            at = p + 1;
+        }
+    } else if let Some((ac, hits)) = &idx.contains {
         for m in ac.find_overlapping_iter(h) {
             mark_hit(&hits[m.pattern().as_usize()], st);
         }

@@ -476,3 +476,26 @@ fn literal_hits_in_a_case_twin_field_do_not_decide() {
     let list = Value::List(vec![s("q"), s("C:\\A.exe")]);
     assert!(hit(&r, &j(&[("Image", list), ("CommandLine", s("so evil"))])));
 }
+
+#[test]
+fn overlapping_literals_of_a_small_set_are_all_found() {
+    // One rule per literal: they start at the same place, inside each other and overlapping,
+    // so a search that resumed after a match would miss some.
+    let lits = ["abcde", "abc", "bcdef", "cde", "xab"];
+    let yaml: Vec<String> = lits
+        .iter()
+        .map(|l| format!("title: {l}\nlogsource: {{product: p}}\ndetection:\n  kw:\n    - '{l}'\n  sel:\n    F|contains: '{l}'\n  condition: kw and sel\n"))
+        .collect();
+    let rs = match RuleSet::compile_from_str(&yaml.join("---\n"), &LoadOptions::default()) {
+        Ok(r) => r,
+        Err(e) => panic!("rules did not load: {e:?}"),
+    };
+    let mut sc = rs.scratch();
+    for (text, want) in [("zXABCDEFz", 5usize), ("abcd", 1), ("bcdef", 2), ("xab", 1), ("zz", 0)] {
+        let e = j(&[("F", s(text))]);
+        let mut out = Vec::new();
+        rs.matches(&e, &mut sc, &mut out);
+        assert_eq!(out.len(), want, "{text}: {out:?}");
+        assert_eq!(out, rs.matches_reference(&e), "{text}");
+    }
+}
