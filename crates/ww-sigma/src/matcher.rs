@@ -17,6 +17,34 @@ pub(crate) struct Bufs {
     pub num: String,
     pub fold: String,
     pub fold2: String,
+    /// Per literal id: the event generation in which the prefilter saw it in its field.
+    pub lit_stamp: Vec<u32>,
+    pub lit_g: u32,
+    /// Whether the prefilter's literal hits may decide matchers for the current event (every
+    /// field with decided literals was scanned exactly once).
+    pub lit_ok: bool,
+}
+
+/// Assigns a literal id to (field, folded literal, anchor), or declines.
+pub(crate) type LitIds<'a> = dyn FnMut(&str, &[u8], LitKind) -> Option<u32> + 'a;
+
+/// A literal the prefilter does not report (its matcher must run).
+pub(crate) const NO_LIT: u32 = u32::MAX;
+
+impl Bufs {
+    #[inline]
+    fn lit_hit(&self, id: u32) -> bool {
+        self.lit_stamp.get(id as usize).is_some_and(|&s| s == self.lit_g)
+    }
+}
+
+/// Where a decidable literal sits; mirrors the prefilter's anchors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LitKind {
+    Exact,
+    Prefix,
+    Suffix,
+    Contains,
 }
 
 #[derive(Debug, Clone)]
@@ -40,6 +68,8 @@ enum Shape {
 pub(crate) struct CStr {
     shape: Shape,
     cased: bool,
+    /// Global literal id when the prefilter reports this pattern's literal (else [`NO_LIT`]).
+    lit: u32,
 }
 
 #[inline]
@@ -158,7 +188,22 @@ impl CStr {
                 Shape::Glob(segs)
             }
         };
-        CStr { shape, cased: p.cased }
+        CStr { shape, cased: p.cased, lit: NO_LIT }
+    }
+
+    /// The plain literal and anchor of a case-insensitive pattern, if it has that shape.
+    fn plain(&self) -> Option<(&[u8], LitKind)> {
+        if self.cased {
+            return None;
+        }
+        let (n, k) = match &self.shape {
+            Shape::Exact(n) => (n, LitKind::Exact),
+            Shape::Prefix(n) => (n, LitKind::Prefix),
+            Shape::Suffix(n) => (n, LitKind::Suffix),
+            Shape::Contains(n, _) => (n, LitKind::Contains),
+            _ => return None,
+        };
+        (!n.is_empty()).then_some((&**n, k))
     }
 
     fn on_bytes(&self, h: &[u8], ci: bool) -> bool {
@@ -269,7 +314,7 @@ fn scalar(p: &CPat, v: &Value, ev: &Event, b: &mut Bufs) -> bool {
             let Some(other) = ev.fields.get(field) else {
                 return false;
             };
-            let Bufs { num, fold: fa, fold2: fb } = b;
+            let Bufs { num, fold: fa, fold2: fb, .. } = b;
             let Some(a) = text_of(v, num) else {
                 return false;
             };
@@ -314,6 +359,8 @@ fn value(p: &CPat, v: &Value, ev: &Event, b: &mut Bufs) -> bool {
 
 fn field(p: &CPat, f: Option<&Value>, ev: &Event, b: &mut Bufs) -> bool {
     match (p, f) {
+        (CPat::Str(s), Some(_)) if s.lit != NO_LIT && b.lit_ok => b.lit_hit(s.lit),
+        (CPat::AnyOf(ps), Some(_)) if b.lit_ok => ps.iter().any(|p| field(p, f, ev, b)),
         (CPat::Null, None) => true,
         (CPat::Exists(x), None) => !*x,
         (CPat::AnyOf(ps), None) => ps.iter().any(|p| field(p, None, ev, b)),
@@ -392,6 +439,9 @@ enum LitShape {
 struct LitGroup {
     ac: aho_corasick::AhoCorasick,
     shapes: Vec<LitShape>,
+    needles: Vec<(String, LitKind)>,
+    /// Literal ids of all needles when the prefilter reports every one of them.
+    ids: Option<Vec<u32>>,
 }
 
 /// Below this many literals, one comparison each is as fast as an automaton.
@@ -471,12 +521,19 @@ impl CField {
             if lits.len() >= GROUP_MIN {
                 let (needles, shapes): (Vec<String>, Vec<LitShape>) =
                     lits.iter().filter_map(|p| LitGroup::literal(p)).unzip();
+                let kinds = needles.iter().cloned().zip(shapes.iter().map(|s| match s {
+                    LitShape::Exact => LitKind::Exact,
+                    LitShape::Prefix => LitKind::Prefix,
+                    LitShape::Suffix => LitKind::Suffix,
+                    LitShape::Contains => LitKind::Contains,
+                }));
+                let kinds: Vec<(String, LitKind)> = kinds.collect();
                 match aho_corasick::AhoCorasick::builder()
                     .ascii_case_insensitive(true)
                     .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
                     .build(&needles)
                 {
-                    Ok(ac) => group = Some(LitGroup { ac, shapes }),
+                    Ok(ac) => group = Some(LitGroup { ac, shapes, needles: kinds, ids: None }),
                     Err(_) => rest.extend(lits),
                 }
             } else {
@@ -512,10 +569,14 @@ impl CField {
         match &self.name {
             Some(name) => {
                 let f = t.get(name, self.hash);
-                if let (Some(g), Some(v)) = (&self.group, f)
-                    && g.value(v, b)
-                {
-                    return true;
+                if let (Some(g), Some(v)) = (&self.group, f) {
+                    let hit = match &g.ids {
+                        Some(ids) if b.lit_ok => ids.iter().any(|&i| b.lit_hit(i)),
+                        _ => g.value(v, b),
+                    };
+                    if hit {
+                        return true;
+                    }
                 }
                 if self.all {
                     self.pats.iter().all(|p| field(p, f, ev, b))
@@ -577,5 +638,32 @@ impl CRule {
 
     pub(crate) fn is_match(&self, ev: &Event, t: &FieldTable<'_>, b: &mut Bufs) -> bool {
         self.cond(&self.cond, ev, t, b)
+    }
+
+    /// Gives each plain case-insensitive literal of a named field the id `id(field, literal,
+    /// anchor)` returns, so that the prefilter's hits can decide it.
+    pub(crate) fn assign_lits(&mut self, id: &mut LitIds<'_>) {
+        fn walk(p: &mut CPat, name: &str, id: &mut LitIds<'_>) {
+            match p {
+                CPat::Str(s) => {
+                    if let Some((n, k)) = s.plain()
+                        && let Some(i) = id(name, n, k)
+                    {
+                        s.lit = i;
+                    }
+                }
+                CPat::AnyOf(ps) => ps.iter_mut().for_each(|p| walk(p, name, id)),
+                _ => {}
+            }
+        }
+        for f in self.sels.iter_mut().flatten().flatten() {
+            let Some(name) = f.name.clone() else { continue };
+            for p in &mut f.pats {
+                walk(p, &name, id);
+            }
+            if let Some(g) = &mut f.group {
+                g.ids = g.needles.iter().map(|(n, k)| id(&name, n.as_bytes(), *k)).collect();
+            }
+        }
     }
 }

@@ -148,6 +148,38 @@ pub(crate) fn required(det: &Detection) -> Option<Req> {
     cond_req(det, &det.cond)
 }
 
+/// Whether the prefilter can report a literal of a named field exactly, so that its hits
+/// decide the matcher: source fields are never indexed and short unanchored literals would
+/// match too often to be worth it.
+pub(crate) fn decidable(field: &str, text: &[u8], anchor: Anchor) -> bool {
+    !text.is_empty()
+        && !SOURCE_FIELDS.contains(&field.to_ascii_lowercase().as_str())
+        && (anchor != Anchor::Contains || text.len() >= MIN_LITERAL)
+}
+
+/// A literal decided by the prefilter: (lower-cased field, folded text, anchor, global id).
+pub(crate) type Decided = (String, String, Anchor, u32);
+
+/// What a literal found in a value stands for: the rules it makes candidates, and its global
+/// literal id ([`crate::matcher::NO_LIT`] when no matcher is decided by it).
+#[derive(Debug, Clone)]
+pub(crate) struct Hit {
+    pub rules: Vec<u32>,
+    pub id: u32,
+}
+
+impl Default for Hit {
+    fn default() -> Self {
+        Hit { rules: Vec::new(), id: crate::matcher::NO_LIT }
+    }
+}
+
+impl Hit {
+    fn is_empty(&self) -> bool {
+        self.rules.is_empty() && self.id == crate::matcher::NO_LIT
+    }
+}
+
 /// Sorted (byte, child node) pairs.
 type Edges = Vec<(u8, u32)>;
 
@@ -155,12 +187,12 @@ type Edges = Vec<(u8, u32)>;
 /// ends a literal names rules whose anchored literal is there.
 #[derive(Debug, Default)]
 pub(crate) struct Trie {
-    /// Per node: sorted (byte, child) edges and the rules ending here.
-    nodes: Vec<(Edges, Vec<u32>)>,
+    /// Per node: sorted (byte, child) edges and what ends here.
+    nodes: Vec<(Edges, Hit)>,
 }
 
 impl Trie {
-    fn insert(&mut self, bytes: impl Iterator<Item = u8>, rules: &[u32]) {
+    fn insert(&mut self, bytes: impl Iterator<Item = u8>, hit: Hit) {
         if self.nodes.is_empty() {
             self.nodes.push(Default::default());
         }
@@ -177,7 +209,7 @@ impl Trie {
                 }
             };
         }
-        self.nodes[at].1.extend_from_slice(rules);
+        self.nodes[at].1 = hit;
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -186,7 +218,7 @@ impl Trie {
 
     /// Calls `hit` with the rules of every literal that `bytes` (already folded) starts with.
     #[inline]
-    pub(crate) fn walk(&self, bytes: impl Iterator<Item = u8>, mut hit: impl FnMut(&[u32])) {
+    pub(crate) fn walk(&self, bytes: impl Iterator<Item = u8>, mut hit: impl FnMut(&Hit)) {
         let mut at = 0usize;
         for b in bytes {
             let Some(node) = self.nodes.get(at) else { return };
@@ -194,9 +226,9 @@ impl Trie {
                 Ok(i) => at = node.0[i].1 as usize,
                 Err(_) => return,
             }
-            let rules = &self.nodes[at].1;
-            if !rules.is_empty() {
-                hit(rules);
+            let h = &self.nodes[at].1;
+            if !h.is_empty() {
+                hit(h);
             }
         }
     }
@@ -206,12 +238,15 @@ impl Trie {
 /// rest in one Aho-Corasick automaton; each literal maps to the rules needing it.
 #[derive(Debug, Default)]
 pub(crate) struct FieldIndex {
-    pub exact: FxHashMap<Box<[u8]>, Vec<u32>>,
+    pub exact: FxHashMap<Box<[u8]>, Hit>,
     /// Longest exact literal: longer values cannot equal any.
     pub exact_max: usize,
     pub prefix: Trie,
     pub suffix: Trie,
-    pub contains: Option<(AhoCorasick, Vec<Vec<u32>>)>,
+    pub contains: Option<(AhoCorasick, Vec<Hit>)>,
+    /// For a small unanchored set: a leftmost-first automaton (its SIMD prefilter skips text
+    /// fast) finding each position where some literal starts, and the literals to check there.
+    pub few: Option<(AhoCorasick, Vec<Box<[u8]>>)>,
     /// Many unanchored literals: scanning costs enough that results are remembered per value.
     pub heavy: bool,
 }
@@ -231,21 +266,23 @@ pub(crate) struct Bucket {
     pub fields: Vec<FieldIndex>,
     /// Keyword literals: scanned over every field value and the raw line.
     pub keywords: Option<FieldIndex>,
+    /// False when some field index could not be built: its literals' hits are then unknown.
+    pub decides: bool,
 }
 
-fn build_index(lits: FxHashMap<(String, Anchor), Vec<u32>>) -> Option<FieldIndex> {
-    let mut lits: Vec<((String, Anchor), Vec<u32>)> = lits.into_iter().collect();
-    lits.sort();
+fn build_index(lits: FxHashMap<(String, Anchor), Hit>) -> Option<FieldIndex> {
+    let mut lits: Vec<((String, Anchor), Hit)> = lits.into_iter().collect();
+    lits.sort_by(|a, b| a.0.cmp(&b.0));
     let mut idx = FieldIndex::default();
-    let mut contains: Vec<(String, Vec<u32>)> = Vec::new();
+    let mut contains: Vec<(String, Hit)> = Vec::new();
     for ((text, anchor), rules) in lits {
         match anchor {
             Anchor::Exact => {
                 idx.exact_max = idx.exact_max.max(text.len());
                 idx.exact.insert(text.into_bytes().into_boxed_slice(), rules);
             }
-            Anchor::Prefix => idx.prefix.insert(text.bytes(), &rules),
-            Anchor::Suffix => idx.suffix.insert(text.bytes().rev(), &rules),
+            Anchor::Prefix => idx.prefix.insert(text.bytes(), rules),
+            Anchor::Suffix => idx.suffix.insert(text.bytes().rev(), rules),
             Anchor::Contains => contains.push((text, rules)),
         }
     }
@@ -262,17 +299,27 @@ fn build_index(lits: FxHashMap<(String, Anchor), Vec<u32>>) -> Option<FieldIndex
             .build(contains.iter().map(|(l, _)| l.as_bytes()))
             .ok()?;
         idx.heavy = contains.len() > HEAVY;
+        if !idx.heavy {
+            idx.few = AhoCorasickBuilder::new()
+                .match_kind(MatchKind::LeftmostFirst)
+                .build(contains.iter().map(|(l, _)| l.as_bytes()))
+                .ok()
+                .map(|lf| (lf, contains.iter().map(|(l, _)| l.as_bytes().into()).collect()));
+        }
         idx.contains = Some((ac, contains.into_iter().map(|(_, r)| r).collect()));
     }
     Some(idx)
 }
 
 impl Bucket {
-    pub(crate) fn build(rules: &[u32], reqs: &[Option<Req>]) -> Bucket {
+    pub(crate) fn build(rules: &[u32], reqs: &[Option<Req>], decided: &[Vec<Decided>]) -> Bucket {
         let mut always = Vec::new();
-        type PerField = FxHashMap<Option<String>, FxHashMap<(String, Anchor), Vec<u32>>>;
+        type PerField = FxHashMap<Option<String>, FxHashMap<(String, Anchor), Hit>>;
         let mut per_field: PerField = FxHashMap::default();
         for &r in rules {
+            for (f, text, anchor, id) in &decided[r as usize] {
+                per_field.entry(Some(f.clone())).or_default().entry((text.clone(), *anchor)).or_default().id = *id;
+            }
             match &reqs[r as usize] {
                 None => always.push(r),
                 Some(req) => {
@@ -282,6 +329,7 @@ impl Bucket {
                             .or_default()
                             .entry((l.text.clone(), l.anchor))
                             .or_default();
+                        let rs = &mut rs.rules;
                         if rs.last() != Some(&r) {
                             rs.push(r);
                         }
@@ -291,11 +339,11 @@ impl Bucket {
         }
         static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let mut b = Bucket { id, always, ..Bucket::default() };
+        let mut b = Bucket { id, always, decides: true, ..Bucket::default() };
         let mut fields: Vec<_> = per_field.into_iter().collect();
         fields.sort_by(|a, b| a.0.cmp(&b.0));
         for (f, lits) in fields {
-            let all_rules: Vec<u32> = lits.values().flatten().copied().collect();
+            let all_rules: Vec<u32> = lits.values().flat_map(|h| h.rules.iter().copied()).collect();
             match build_index(lits) {
                 Some(idx) => match f {
                     None => b.keywords = Some(idx),
@@ -306,7 +354,10 @@ impl Bucket {
                     }
                 },
                 // An automaton that cannot be built must not hide rules: evaluate them always.
-                None => b.always.extend(all_rules),
+                None => {
+                    b.always.extend(all_rules);
+                    b.decides = false;
+                }
             }
         }
         b.always.sort_unstable();

@@ -8,9 +8,9 @@ use ww_core::{Event, SourceKind, Value};
 
 use crate::ast::{Cond, Detection, FieldMatch, OfCount, Pat, Tok, fold_into};
 use crate::logsource::{LogsourceMap, Resolved};
-use crate::matcher::{Bufs, CRule, FieldTable, name_hash};
+use crate::matcher::{Bufs, CRule, FieldTable, LitKind, NO_LIT, name_hash};
 use crate::meta::RuleMeta;
-use crate::prefilter::{Bucket, FieldIndex, Req, required};
+use crate::prefilter::{Anchor, Bucket, Decided, FieldIndex, Hit, Req, decidable, required};
 use crate::reference;
 
 /// Index of a rule in a [`RuleSet`].
@@ -36,6 +36,10 @@ pub struct RuleSet {
     dets: Vec<Detection>,
     rules: Vec<CRule>,
     reqs: Vec<Option<Req>>,
+    /// Per rule: the literals whose prefilter hits decide its matchers.
+    decided: Vec<Vec<Decided>>,
+    /// Number of distinct decided literals (ids are `0..lits`).
+    lits: usize,
     ls: Vec<Resolved>,
     /// For a rule that stands for identical ones (same logsource and detection): those rules.
     /// Only representatives enter buckets; their twins match exactly when they do.
@@ -61,6 +65,9 @@ pub struct Scratch {
     generation: u32,
     cands: Vec<u32>,
     memo: Memo,
+    /// Per field index of the current bucket: the generation in which an event field was
+    /// scanned against it (a second one means the hits cannot decide).
+    seen: Vec<u32>,
 }
 
 /// Results of scanning long values against heavy literal sets, per thread: logs repeat the
@@ -69,6 +76,7 @@ pub struct Scratch {
 struct Memo {
     map: FxHashMap<u64, MemoEntry>,
     tmp: Vec<u32>,
+    tmp_ids: Vec<u32>,
 }
 
 #[derive(Debug)]
@@ -77,6 +85,7 @@ struct MemoEntry {
     field: usize,
     value: Box<[u8]>,
     rules: Box<[u32]>,
+    ids: Box<[u32]>,
 }
 
 /// Values shorter than this are scanned directly; more entries than `MEMO_MAX` clear the memo.
@@ -99,19 +108,38 @@ impl Memo {
             && *e.value == *h
         {
             mark(&e.rules, st.stamp, st.g, st.cands);
+            for &i in e.ids.iter() {
+                st.lits[i as usize] = st.g;
+            }
             return;
         }
         self.tmp.clear();
+        self.tmp_ids.clear();
         for m in ac.find_overlapping_iter(h) {
-            self.tmp.extend_from_slice(&lits[m.pattern().as_usize()]);
+            let hit = &lits[m.pattern().as_usize()];
+            self.tmp.extend_from_slice(&hit.rules);
+            if hit.id != NO_LIT {
+                self.tmp_ids.push(hit.id);
+            }
         }
         self.tmp.sort_unstable();
         self.tmp.dedup();
+        self.tmp_ids.sort_unstable();
+        self.tmp_ids.dedup();
         mark(&self.tmp, st.stamp, st.g, st.cands);
+        for &i in &self.tmp_ids {
+            st.lits[i as usize] = st.g;
+        }
         if self.map.len() >= MEMO_MAX {
             self.map.clear();
         }
-        let entry = MemoEntry { bucket, field, value: h.into(), rules: self.tmp.as_slice().into() };
+        let entry = MemoEntry {
+            bucket,
+            field,
+            value: h.into(),
+            rules: self.tmp.as_slice().into(),
+            ids: self.tmp_ids.as_slice().into(),
+        };
         self.map.insert(key, entry);
     }
 }
@@ -121,6 +149,8 @@ struct Stamps<'a> {
     stamp: &'a mut [u32],
     g: u32,
     cands: &'a mut Vec<u32>,
+    /// Per literal id: the generation in which it was found.
+    lits: &'a mut [u32],
 }
 
 impl RuleSet {
@@ -130,6 +160,8 @@ impl RuleSet {
             dets: Vec::with_capacity(rules.len()),
             rules: Vec::with_capacity(rules.len()),
             reqs: Vec::with_capacity(rules.len()),
+            decided: Vec::with_capacity(rules.len()),
+            lits: 0,
             ls: Vec::with_capacity(rules.len()),
             twins: vec![Vec::new(); rules.len()],
             is_rep: vec![true; rules.len()],
@@ -164,18 +196,51 @@ impl RuleSet {
             })
             .collect();
         let mut seen: FxHashMap<String, u32> = FxHashMap::default();
-        for (i, (c, (key, rule, req))) in rules.into_iter().zip(built).enumerate() {
+        let mut ids: FxHashMap<(String, Vec<u8>, Anchor), u32> = FxHashMap::default();
+        // Only literals some rule already requires are decided: indexing more would slow the
+        // scan of every event more than re-checking candidates costs.
+        let indexed: FxHashSet<(&str, &[u8], Anchor)> = built
+            .iter()
+            .filter_map(|b| b.2.as_ref())
+            .flatten()
+            .filter_map(|l| Some((l.field.as_deref()?, l.text.as_bytes(), l.anchor)))
+            .collect();
+        let indexed: FxHashSet<(String, Vec<u8>, Anchor)> =
+            indexed.into_iter().map(|(f, t, a)| (f.to_owned(), t.to_vec(), a)).collect();
+        for (i, (c, (key, mut rule, req))) in rules.into_iter().zip(built).enumerate() {
             let rep = *seen.entry(key).or_insert(i as u32);
             if rep != i as u32 {
                 rs.twins[rep as usize].push(i as u32);
                 rs.is_rep[i] = false;
             }
+            let mut decided: Vec<Decided> = Vec::new();
+            rule.assign_lits(&mut |field: &str, text: &[u8], kind: LitKind| {
+                let anchor = match kind {
+                    LitKind::Exact => Anchor::Exact,
+                    LitKind::Prefix => Anchor::Prefix,
+                    LitKind::Suffix => Anchor::Suffix,
+                    LitKind::Contains => Anchor::Contains,
+                };
+                let text_s = std::str::from_utf8(text).ok()?;
+                let f = field.to_ascii_lowercase();
+                if !decidable(field, text, anchor) || !indexed.contains(&(f.clone(), text.to_vec(), anchor)) {
+                    return None;
+                }
+                let next = ids.len() as u32;
+                let id = *ids.entry((f.clone(), text.to_vec(), anchor)).or_insert(next);
+                decided.push((f, text_s.to_owned(), anchor, id));
+                Some(id)
+            });
+            decided.sort();
+            decided.dedup();
+            rs.decided.push(decided);
             rs.rules.push(rule);
             rs.reqs.push(req);
             rs.metas.push(c.meta);
             rs.dets.push(c.det);
             rs.ls.push(c.logsource);
         }
+        rs.lits = ids.len();
         rs
     }
 
@@ -260,7 +325,7 @@ impl RuleSet {
                 }) != Tri::False
             })
             .collect();
-        Bucket::build(&rules, &self.reqs)
+        Bucket::build(&rules, &self.reqs, &self.decided)
     }
 
     fn bucket(&self, key: &str) -> Arc<Bucket> {
@@ -281,7 +346,7 @@ impl RuleSet {
     /// Appends the indices of all matching rules to `out` (does not clear it). No allocation
     /// in steady state.
     pub fn matches(&self, event: &Event, scratch: &mut Scratch, out: &mut Vec<RuleIdx>) {
-        let Scratch { local, key, bufs, stamp, generation, cands, memo } = scratch;
+        let Scratch { local, key, bufs, stamp, generation, cands, memo, seen } = scratch;
         self.key(event, key, &mut bufs.num);
         if !local.contains_key(key.as_str()) {
             let b = self.bucket(key);
@@ -296,12 +361,22 @@ impl RuleSet {
         if stamp.len() < self.metas.len() {
             stamp.resize(self.metas.len(), 0);
         }
+        if bufs.lit_stamp.len() < self.lits {
+            bufs.lit_stamp.resize(self.lits, 0);
+        }
+        if seen.len() < bucket.fields.len() {
+            seen.resize(bucket.fields.len(), 0);
+        }
         *generation = generation.wrapping_add(1);
         if *generation == 0 {
             stamp.iter_mut().for_each(|s| *s = 0);
+            bufs.lit_stamp.iter_mut().for_each(|s| *s = 0);
+            seen.iter_mut().for_each(|s| *s = 0);
             *generation = 1;
         }
         let g = *generation;
+        bufs.lit_g = g;
+        bufs.lit_ok = bucket.decides;
         cands.clear();
         cands.extend_from_slice(&bucket.always);
         for &r in &bucket.always {
@@ -309,7 +384,7 @@ impl RuleSet {
         }
         if !bucket.fields.is_empty() || bucket.keywords.is_some() {
             let kw = bucket.keywords.as_ref();
-            let Bufs { num, fold, fold2: kwbuf } = bufs;
+            let Bufs { num, fold, fold2: kwbuf, lit_stamp, lit_ok, .. } = bufs;
             // Keyword literals are searched once over all folded values joined by NULs (a
             // match across a joint only adds a candidate, never hides one).
             kwbuf.clear();
@@ -318,6 +393,16 @@ impl RuleSet {
                 if list.is_none() && kw.is_none() {
                     continue;
                 }
+                for (n, fi) in list.into_iter().flatten() {
+                    if n.eq_ignore_ascii_case(name) {
+                        // Two event fields equal but for case: the matcher reads one of them,
+                        // the hits mix both.
+                        if seen[*fi] == g {
+                            *lit_ok = false;
+                        }
+                        seen[*fi] = g;
+                    }
+                }
                 for_each_text(v, num, &mut |t: &str| {
                     fold.clear();
                     fold_append(t, fold);
@@ -325,12 +410,12 @@ impl RuleSet {
                         if n.eq_ignore_ascii_case(name) {
                             let idx = &bucket.fields[*fi];
                             let h = fold.as_bytes();
+                            let mut st = Stamps { stamp, g, cands, lits: lit_stamp };
                             if idx.heavy && h.len() >= MEMO_MIN {
-                                scan_anchored(idx, h, stamp, g, cands);
-                                let mut st = Stamps { stamp, g, cands };
+                                scan_anchored(idx, h, &mut st);
                                 memo.scan(bucket.id, *fi, idx, h, &mut st);
                             } else {
-                                scan_folded(idx, h, stamp, g, cands);
+                                scan_folded(idx, h, &mut st);
                             }
                         }
                     }
@@ -344,7 +429,9 @@ impl RuleSet {
                 if let Some(raw) = event.raw.as_deref() {
                     fold_append(raw, kwbuf);
                 }
-                scan_folded(kw, kwbuf.as_bytes(), stamp, g, cands);
+                // Keyword literals decide nothing (the joined text is not one value).
+                let mut st = Stamps { stamp, g, cands, lits: &mut [] };
+                scan_folded(kw, kwbuf.as_bytes(), &mut st);
             }
         }
         if cands.is_empty() {
@@ -440,6 +527,15 @@ impl RuleSet {
     }
 }
 
+/// Marks a literal's rules as candidates and the literal as found.
+#[inline]
+fn mark_hit(h: &Hit, st: &mut Stamps<'_>) {
+    mark(&h.rules, st.stamp, st.g, st.cands);
+    if let Some(s) = st.lits.get_mut(h.id as usize) {
+        *s = st.g;
+    }
+}
+
 #[inline]
 fn mark(rules: &[u32], stamp: &mut [u32], g: u32, cands: &mut Vec<u32>) {
     for &r in rules {
@@ -480,25 +576,39 @@ fn for_each_text(v: &Value, num: &mut String, f: &mut dyn FnMut(&str)) {
 
 /// Marks the rules whose literals the folded value `h` holds.
 #[inline]
-fn scan_folded(idx: &FieldIndex, h: &[u8], stamp: &mut [u32], g: u32, cands: &mut Vec<u32>) {
-    scan_anchored(idx, h, stamp, g, cands);
-    if let Some((ac, rules)) = &idx.contains {
+fn scan_folded(idx: &FieldIndex, h: &[u8], st: &mut Stamps<'_>) {
+    scan_anchored(idx, h, st);
+    if let (Some((lf, lits)), Some((_, hits))) = (&idx.few, &idx.contains) {
+        // Every start of an occurrence is visited: the leftmost match from `at` starts at or
+        // before any occurrence at or after `at`.
+        let mut at = 0;
+        while at < h.len() {
+            let Some(m) = lf.find(aho_corasick::Input::new(h).range(at..)) else { break };
+            let p = m.start();
+            for (l, hit) in lits.iter().zip(hits) {
+                if h[p..].starts_with(l) {
+                    mark_hit(hit, st);
+                }
+            }
+            at = p + 1;
+        }
+    } else if let Some((ac, hits)) = &idx.contains {
         for m in ac.find_overlapping_iter(h) {
-            mark(&rules[m.pattern().as_usize()], stamp, g, cands);
+            mark_hit(&hits[m.pattern().as_usize()], st);
         }
     }
 }
 
 /// Marks the rules whose exact, prefix or suffix literals the folded value `h` holds.
 #[inline]
-fn scan_anchored(idx: &FieldIndex, h: &[u8], stamp: &mut [u32], g: u32, cands: &mut Vec<u32>) {
+fn scan_anchored(idx: &FieldIndex, h: &[u8], st: &mut Stamps<'_>) {
     if h.len() <= idx.exact_max
-        && let Some(rs) = idx.exact.get(h)
+        && let Some(hit) = idx.exact.get(h)
     {
-        mark(rs, stamp, g, cands);
+        mark_hit(hit, st);
     }
-    idx.prefix.walk(h.iter().copied(), |rs| mark(rs, stamp, g, cands));
-    idx.suffix.walk(h.iter().rev().copied(), |rs| mark(rs, stamp, g, cands));
+    idx.prefix.walk(h.iter().copied(), |hit| mark_hit(hit, st));
+    idx.suffix.walk(h.iter().rev().copied(), |hit| mark_hit(hit, st));
 }
 
 /// The folded literal of an exact, case-insensitive string pattern.

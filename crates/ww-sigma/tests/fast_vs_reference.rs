@@ -52,7 +52,7 @@ fn regex_escape(w: &str) -> String {
 }
 
 fn sel_strategy() -> impl Strategy<Value = String> {
-    prop::collection::vec((0..FIELDS.len(), 0..MODS.len(), prop::collection::vec(0..WORDS.len(), 1..3)), 1..3).prop_map(
+    prop::collection::vec((0..FIELDS.len(), 0..MODS.len(), prop::collection::vec(0..WORDS.len(), 1..6)), 1..3).prop_map(
         |items| {
             let mut s = String::new();
             let mut used = Vec::new();
@@ -99,17 +99,28 @@ fn event_strategy() -> impl Strategy<Value = Event> {
         (0u8..4).prop_map(|n| Value::str(format!("10.0.{n}.5"))),
         Just(Value::Null),
         Just(Value::str("")),
+        Just(Value::Bool(true)),
     ];
-    (prop::collection::vec(prop::option::of(val), 3), prop::option::of(0..WORDS.len())).prop_map(|(vals, raw)| {
-        let mut e = Event::new(SourceKind::Json, Arc::from("p"), Locator::None);
-        for (f, v) in FIELDS.iter().zip(vals) {
-            if let Some(v) = v {
-                e.fields.push(*f, v);
+    // Lists and a field equal to `A` but for case: the prefilter sees every value, the
+    // matchers only the one `Fields::get` picks.
+    let val = prop_oneof![
+        4 => val.clone(),
+        1 => prop::collection::vec(val.clone(), 0..3).prop_map(Value::List),
+    ];
+    (prop::collection::vec(prop::option::of(val.clone()), 3), prop::option::of(val), prop::option::of(0..WORDS.len()))
+        .prop_map(|(vals, twin, raw)| {
+            let mut e = Event::new(SourceKind::Json, Arc::from("p"), Locator::None);
+            for (f, v) in FIELDS.iter().zip(vals) {
+                if let Some(v) = v {
+                    e.fields.push(*f, v);
+                }
             }
-        }
-        e.raw = raw.map(|r| format!("raw {}", WORDS[r]).into());
-        e
-    })
+            if let Some(v) = twin {
+                e.fields.push("a", v);
+            }
+            e.raw = raw.map(|r| format!("raw {}", WORDS[r]).into());
+            e
+        })
 }
 
 proptest! {

@@ -459,3 +459,43 @@ fn remembered_scans_of_long_values_stay_exact() {
         }
     }
 }
+
+#[test]
+fn literal_hits_in_a_case_twin_field_do_not_decide() {
+    // `Image` holds none of the names, `image` holds one: the matcher reads `Image`.
+    let r = rule(
+        "  sel:\n    Image|endswith:\n      - '\\a.exe'\n      - '\\b.exe'\n      - '\\c.exe'\n      - '\\d.exe'\n      - '\\e.exe'\n    CommandLine|contains: 'evil'\n  condition: sel",
+    );
+    let both = |img: &str, cmd: &str| j(&[("Image", s(img)), ("image", s("x\\b.exe")), ("CommandLine", s(cmd))]);
+    assert!(!hit(&r, &both("x\\z.exe", "run evil")));
+    assert!(hit(&r, &both("x\\D.EXE", "run EVIL now")));
+    assert!(!hit(&r, &both("x\\d.exe", "run good")));
+    assert!(!hit(&r, &j(&[("Image", s("x\\zz.exe")), ("CommandLine", s("evil"))])));
+    assert!(hit(&r, &j(&[("Image", s("y\\c.exe")), ("CommandLine", s("evil"))])));
+    // Values in a list: any item may hold the literal.
+    let list = Value::List(vec![s("q"), s("C:\\A.exe")]);
+    assert!(hit(&r, &j(&[("Image", list), ("CommandLine", s("so evil"))])));
+}
+
+#[test]
+fn overlapping_literals_of_a_small_set_are_all_found() {
+    // One rule per literal: they start at the same place, inside each other and overlapping,
+    // so a search that resumed after a match would miss some.
+    let lits = ["abcde", "abc", "bcdef", "cde", "xab"];
+    let yaml: Vec<String> = lits
+        .iter()
+        .map(|l| format!("title: {l}\nlogsource: {{product: p}}\ndetection:\n  kw:\n    - '{l}'\n  sel:\n    F|contains: '{l}'\n  condition: kw and sel\n"))
+        .collect();
+    let rs = match RuleSet::compile_from_str(&yaml.join("---\n"), &LoadOptions::default()) {
+        Ok(r) => r,
+        Err(e) => panic!("rules did not load: {e:?}"),
+    };
+    let mut sc = rs.scratch();
+    for (text, want) in [("zXABCDEFz", 5usize), ("abcd", 1), ("bcdef", 2), ("xab", 1), ("zz", 0)] {
+        let e = j(&[("F", s(text))]);
+        let mut out = Vec::new();
+        rs.matches(&e, &mut sc, &mut out);
+        assert_eq!(out.len(), want, "{text}: {out:?}");
+        assert_eq!(out, rs.matches_reference(&e), "{text}");
+    }
+}
