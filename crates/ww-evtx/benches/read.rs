@@ -15,9 +15,8 @@ impl EventSink for Count {
 }
 
 fn corpus() -> Vec<(Arc<str>, Vec<u8>)> {
-    let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpora/evtx-dev"));
     let mut files = Vec::new();
-    let mut stack = vec![root];
+    let mut stack: Vec<PathBuf> = ww_core::corpora::dir("evtx-dev").into_iter().collect();
     while let Some(dir) = stack.pop() {
         let Ok(rd) = std::fs::read_dir(&dir) else {
             continue;

@@ -6,13 +6,9 @@ use std::sync::Arc;
 
 use ww_core::{Event, Locator, Severity, SourceKind, Value, VecSink};
 
-/// `../shared/corpora/evtx-dev` beside the repo, or under `$WW_CORPORA` when set (for worktrees
-/// that do not sit beside `shared/`).
+/// The EVTX development corpus; a missing folder makes the corpus tests skip.
 fn corpus_dir() -> PathBuf {
-    match std::env::var_os("WW_CORPORA") {
-        Some(root) => PathBuf::from(root).join("evtx-dev"),
-        None => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpora/evtx-dev")),
-    }
+    ww_core::corpora::dir("evtx-dev").unwrap_or_else(|| PathBuf::from("absent: shared/corpora/evtx-dev"))
 }
 
 fn evtx_files(dir: &Path) -> Vec<PathBuf> {

@@ -11,8 +11,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ww_hunt::{HuntOptions, OutputFormat};
 
 fn corpora() -> Option<PathBuf> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpora");
-    p.join("sigma/rules").is_dir().then_some(p)
+    ww_core::corpora::dir("").filter(|p| p.join("sigma/rules").is_dir())
 }
 
 fn bench(c: &mut Criterion) {

@@ -1,16 +1,11 @@
 //! Throughput of `Analyser::analyse_bytes` over the development corpus (rules only and with a
 //! model trained on the train half). Skips with a message when the corpus is absent.
 
-use std::path::Path;
-
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ww_mail::{Analyser, Config, Model, bayes, metrics::is_train};
 
 fn corpus() -> Option<Vec<(String, String, Vec<u8>)>> {
-    // `WARDWATCH_CORPORA` overrides the conventional `../shared/corpora` beside the repository.
-    let base = std::env::var("WARDWATCH_CORPORA")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpora").to_string());
-    let root = Path::new(&base).join("mail");
+    let root = ww_core::corpora::dir("mail")?;
     let mut rdr = csv::Reader::from_path(root.join("labels.csv")).ok()?;
     let mut out = Vec::new();
     for rec in rdr.records().flatten() {

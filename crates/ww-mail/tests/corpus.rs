@@ -11,10 +11,7 @@ use ww_mail::metrics::{Confusion, is_train};
 use ww_mail::{Analyser, Config, Model, bayes};
 
 fn root() -> Option<PathBuf> {
-    let base = std::env::var("WARDWATCH_CORPORA")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpora").to_string());
-    let p = PathBuf::from(base).join("mail");
-    p.join("labels.csv").exists().then_some(p)
+    ww_core::corpora::dir("mail").filter(|p| p.join("labels.csv").exists())
 }
 
 #[test]

@@ -8,12 +8,10 @@ use ww_parse::lines::{LineFormat, LineOptions, read_lines_with};
 use ww_parse::sniff::{Format, sniff};
 use ww_parse::syslog::SyslogContext;
 
-/// `shared/` beside the repository; `WW_CORPORA` overrides it (for worktrees elsewhere).
+/// The CrowdSec hub test logs; a missing folder makes the corpus test skip.
 fn corpus_dir() -> PathBuf {
-    let base = std::env::var_os("WW_CORPORA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpora")).to_path_buf());
-    base.join("crowdsec-hub-tests")
+    ww_core::corpora::dir("crowdsec-hub-tests")
+        .unwrap_or_else(|| PathBuf::from("absent: shared/corpora/crowdsec-hub-tests"))
 }
 
 /// `log_file` and `log_type` from a test's config.yaml (two flat keys; no YAML parser needed).

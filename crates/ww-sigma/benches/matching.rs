@@ -10,16 +10,8 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ww_core::Event;
 use ww_sigma::{LoadOptions, RuleSet, load_rules};
 
-/// `$WW_CORPORA/sigma/rules`, else `shared/corpora` beside the repository (or the worktree).
 fn corpus() -> Option<PathBuf> {
-    let env = std::env::var_os("WW_CORPORA").map(|c| PathBuf::from(c).join("sigma/rules"));
-    env.into_iter()
-        .chain(
-            ["/../../../shared/corpora/sigma/rules", "/../../../../shared/corpora/sigma/rules"]
-                .iter()
-                .map(|rel| PathBuf::from(format!("{}{rel}", env!("CARGO_MANIFEST_DIR")))),
-        )
-        .find(|p| p.is_dir())
+    ww_core::corpora::dir("sigma/rules")
 }
 
 fn bench(c: &mut Criterion) {

@@ -9,15 +9,7 @@ use ww_sigma::{LoadOptions, SkipKind, load_rules};
 const MAX_SKIPPED_RULES: usize = 0;
 
 fn corpus() -> Option<PathBuf> {
-    // `$WW_CORPORA`, else the repository root's sibling `shared/` (a worktree sits one level deeper).
-    let env = std::env::var_os("WW_CORPORA").map(|c| PathBuf::from(c).join("sigma"));
-    env.into_iter()
-        .chain(
-            ["/../../../shared/corpora/sigma", "/../../../../shared/corpora/sigma"]
-                .iter()
-                .map(|rel| PathBuf::from(format!("{}{rel}", env!("CARGO_MANIFEST_DIR")))),
-        )
-        .find(|p| p.is_dir())
+    ww_core::corpora::dir("sigma")
 }
 
 #[test]
