@@ -9,10 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use flate2::read::MultiGzDecoder;
-use ww_parse::sniff::{Format, is_gzip, sniff};
-
-/// How much of the (decompressed) start of a file sniffing looks at.
-const SNIFF_BYTES: usize = 8 * 1024;
+use ww_parse::sniff::{Format, SNIFF_BYTES, is_gzip, sniff};
 
 /// Limits on what one input file may expand to.
 #[derive(Debug, Clone, Copy)]

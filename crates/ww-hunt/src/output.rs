@@ -60,11 +60,6 @@ pub fn writer(
     }
 }
 
-/// Location of an event inside its file, e.g. `record 4711` or `line 23, byte 1022`.
-pub fn location(at: &Locator) -> String {
-    at.to_string()
-}
-
 /// The compact form for the table: `file:23` for a line, `file#4711` for a record.
 fn short_place(file: &str, at: &Locator) -> String {
     let name = file.rsplit(['/', '\\']).next().unwrap_or(file);
@@ -213,7 +208,7 @@ impl DetectionWriter for CsvWriter {
             &m.attack_ids.join(";"),
             d.event.host().unwrap_or(""),
             &d.event.origin.file,
-            &location(&d.event.origin.at),
+            &d.event.origin.at.to_string(),
             &matched_text(&d.matched, usize::MAX),
             &event_json,
             d.event.raw.as_deref().unwrap_or(""),

@@ -8,11 +8,10 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, bounded};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use ww_core::{Diagnostic, Event, EventSink, Locator, Severity};
+use ww_core::{Diagnostic, Event, EventSink, Locator, Severity, SourceKind};
+use ww_parse::ReadStats;
 use ww_parse::lines::{LineOptions, MAX_LINE, read_lines_with};
-use ww_parse::sniff::Format;
 use ww_parse::syslog::SyslogContext;
-use ww_parse::{LineFormat, ReadStats};
 use ww_sigma::{Level, RuleIdx, RuleSet, Scratch};
 
 use crate::discover::{InputFile, discover};
@@ -187,9 +186,10 @@ impl EventSink for MatchSink<'_, '_> {
     }
 }
 
-/// What reading one file came to.
+/// What reading one file came to: the kind of its events (`None`: unreadable) and whether it was
+/// gzip-compressed.
 struct FileOutcome {
-    format: Option<&'static str>,
+    kind: Option<SourceKind>,
     gzip: bool,
 }
 
@@ -214,7 +214,7 @@ fn read_file(
     let mut sink = MatchSink::new(shared, tx);
     let unreadable = |sink: &mut MatchSink<'_, '_>, at: Locator, reason: String| {
         sink.diagnostic(Diagnostic::error(name.clone(), at, reason));
-        FileOutcome { format: None, gzip: false }
+        FileOutcome { kind: None, gzip: false }
     };
     let outcome = match open(&input.path, limits, shared.bytes.clone()) {
         Err(e) => unreadable(&mut sink, Locator::None, format!("cannot read: {e}")),
@@ -230,16 +230,10 @@ fn read_file(
         }
         Ok((Opened::Evtx(data), gzip)) => {
             ww_evtx::read_evtx(name.clone(), data, 0, &mut sink);
-            FileOutcome { format: Some("evtx"), gzip }
+            FileOutcome { kind: Some(SourceKind::Evtx), gzip }
         }
         Ok((Opened::Stream(format, reader), gzip)) => {
-            let line_format = match format {
-                Format::Syslog => Some(LineFormat::Syslog),
-                Format::AccessLog => Some(LineFormat::AccessLog),
-                Format::W3c => Some(LineFormat::W3c),
-                Format::Json | Format::Evtx | Format::Unknown => None,
-            };
-            let result: io::Result<ReadStats> = match line_format {
+            let result: io::Result<ReadStats> = match format.line_format() {
                 Some(lf) => {
                     let opts = LineOptions { syslog: syslog_context(input, syslog_year), max_line: MAX_LINE };
                     read_lines_with(lf, &opts, name.clone(), reader, &mut sink)
@@ -250,22 +244,11 @@ fn read_file(
                 // A broken gzip stream or a read error part-way: what came before is kept.
                 sink.diagnostic(Diagnostic::error(name.clone(), Locator::None, format!("reading stopped early: {e}")));
             }
-            FileOutcome { format: Some(format_name(format)), gzip }
+            FileOutcome { kind: format.source_kind(), gzip }
         }
     };
     sink.finish(&name);
     outcome
-}
-
-fn format_name(f: Format) -> &'static str {
-    match f {
-        Format::Evtx => "evtx",
-        Format::Json => "json",
-        Format::Syslog => "syslog",
-        Format::AccessLog => "access_log",
-        Format::W3c => "w3c",
-        Format::Unknown => "unknown",
-    }
 }
 
 /// Counts the writer keeps while it writes.
@@ -400,7 +383,7 @@ pub fn hunt(rules: &RuleSet, opts: &HuntOptions, diag: Box<dyn Write + Send>) ->
                                 Locator::None,
                                 "internal error while reading this file (please report it); the hunt carried on",
                             ));
-                            FileOutcome { format: None, gzip: false }
+                            FileOutcome { kind: None, gzip: false }
                         }));
                     }
                     done
@@ -436,7 +419,7 @@ pub fn hunt(rules: &RuleSet, opts: &HuntOptions, diag: Box<dyn Write + Send>) ->
     let read_secs = read_started.elapsed().as_secs_f64();
     let mut summary = Summary {
         files: (files.len() + missing.len()) as u64,
-        files_unreadable: missing.len() as u64 + outcomes.iter().filter(|o| o.format.is_none()).count() as u64,
+        files_unreadable: missing.len() as u64 + outcomes.iter().filter(|o| o.kind.is_none()).count() as u64,
         bytes: shared.bytes.load(Ordering::Relaxed),
         events: shared.events.load(Ordering::Relaxed),
         events_in_range: shared.in_range.load(Ordering::Relaxed),
@@ -447,8 +430,8 @@ pub fn hunt(rules: &RuleSet, opts: &HuntOptions, diag: Box<dyn Write + Send>) ->
         ..Summary::default()
     };
     for o in &outcomes {
-        if let Some(f) = o.format {
-            *summary.formats.entry(f.into()).or_default() += 1;
+        if let Some(kind) = o.kind {
+            *summary.formats.entry(kind.name().into()).or_default() += 1;
         }
         if o.gzip {
             *summary.formats.entry("gzip".into()).or_default() += 1;

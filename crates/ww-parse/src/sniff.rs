@@ -5,6 +5,7 @@ use crate::access::parse_access_line;
 use crate::lines::LineFormat;
 use crate::syslog::{SyslogContext, parse_syslog_line};
 use crate::w3c::{W3cLine, W3cParser};
+use ww_core::SourceKind;
 
 /// What a file holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -25,6 +26,16 @@ impl Format {
             Format::AccessLog => Some(LineFormat::AccessLog),
             Format::W3c => Some(LineFormat::W3c),
             Format::Evtx | Format::Json | Format::Unknown => None,
+        }
+    }
+
+    /// The kind of events this format's reader produces; `None` for unrecognised content.
+    pub fn source_kind(self) -> Option<SourceKind> {
+        match self {
+            Format::Evtx => Some(SourceKind::Evtx),
+            Format::Json => Some(SourceKind::Json),
+            Format::Unknown => None,
+            line => line.line_format().map(LineFormat::source_kind),
         }
     }
 }
@@ -111,6 +122,16 @@ mod tests {
     use super::*;
 
     const ACCESS: &str = "1.2.3.4 - - [01/Jan/2024:00:00:00 +0000] \"GET / HTTP/1.1\" 200 1 \"-\" \"x\"\n";
+
+    #[test]
+    fn each_format_names_the_kind_its_reader_produces() {
+        assert_eq!(Format::Evtx.source_kind(), Some(SourceKind::Evtx));
+        assert_eq!(Format::Json.source_kind(), Some(SourceKind::Json));
+        assert_eq!(Format::Syslog.source_kind(), Some(SourceKind::Syslog));
+        assert_eq!(Format::AccessLog.source_kind(), Some(SourceKind::AccessLog));
+        assert_eq!(Format::W3c.source_kind(), Some(SourceKind::W3c));
+        assert_eq!(Format::Unknown.source_kind(), None);
+    }
 
     #[test]
     fn detects_each_format() {
