@@ -155,7 +155,7 @@ pub fn run(args: HuntArgs) -> anyhow::Result<u8> {
     let startup = started.elapsed().as_secs_f64();
     if args.list_skipped {
         for s in &report.skipped {
-            eprintln!("skipped {} ({:?}): {}", s.file.display(), s.kind, s.reason);
+            eprintln!("skipped {s}");
         }
     }
     if !args.quiet {

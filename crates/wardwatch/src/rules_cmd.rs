@@ -62,19 +62,7 @@ pub fn run(args: RulesArgs) -> anyhow::Result<u8> {
                         })
                     );
                 } else {
-                    let pos = match (s.line, s.column) {
-                        (Some(l), Some(c)) => format!(":{l}:{c}"),
-                        (Some(l), None) => format!(":{l}"),
-                        _ => String::new(),
-                    };
-                    println!(
-                        "{}{pos}: {:?} rule {} ({}): {}",
-                        s.file.display(),
-                        s.kind,
-                        s.rule_id.as_deref().unwrap_or("-"),
-                        s.title.as_deref().unwrap_or("untitled"),
-                        s.reason
-                    );
+                    println!("{s}");
                 }
             }
             let kinds: Vec<String> = by_kind.iter().map(|(k, v)| format!("{v} {}", k.to_lowercase())).collect();

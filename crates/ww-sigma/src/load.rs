@@ -63,10 +63,11 @@ impl std::fmt::Display for SkippedRule {
                 write!(f, ":{c}")?;
             }
         }
+        write!(f, ": {:?} rule {}", self.kind, self.rule_id.as_deref().unwrap_or("-"))?;
         if let Some(t) = &self.title {
             write!(f, " ({t})")?;
         }
-        write!(f, ": {:?}: {}", self.kind, self.reason)
+        write!(f, ": {}", self.reason)
     }
 }
 
