@@ -20,7 +20,11 @@ pub struct RuleIdx(pub u32);
 /// Bound on cached buckets; key values outside the logsource map collapse to one "other"
 /// value, so real inputs stay far below it.
 const MAX_BUCKETS: usize = 4096;
+/// A scalar key value equal to none of the rules' literals for that field.
 const OTHER: char = '\u{1}';
+/// A key value the key cannot summarise (a list, a float, a bool): it may still equal a literal
+/// (a list element, `4624.0`), so pruning must not assume either way.
+const UNKNOWN: char = '\u{3}';
 const ABSENT: char = '\u{2}';
 const SEP: char = '\u{1f}';
 
@@ -293,7 +297,7 @@ impl RuleSet {
                                 key.push(OTHER);
                             }
                         }
-                        None => key.push(OTHER),
+                        None => key.push(UNKNOWN),
                     }
                 }
             }
@@ -655,8 +659,8 @@ fn tri_or(items: impl Iterator<Item = Tri>) -> Tri {
 }
 
 /// What a bucket's key says about a field match: `key(f)` is `None` for fields outside the
-/// key, `Some(None)` for an absent field, `Some(Some(v))` for a folded value (or the "other"
-/// marker, which equals no literal).
+/// key, `Some(None)` for an absent field, `Some(Some(v))` for a folded value, the "other"
+/// marker (equals no literal) or the "unknown" marker (may equal any).
 type KeyLookup<'a> = dyn Fn(&str) -> Option<Option<String>> + 'a;
 
 fn tri_fm(fm: &FieldMatch, key: &KeyLookup<'_>) -> Tri {
@@ -667,6 +671,7 @@ fn tri_fm(fm: &FieldMatch, key: &KeyLookup<'_>) -> Tri {
         return Tri::Unknown;
     };
     let one = |p: &Pat| match (exact_literal(p), &val) {
+        (Some(_), Some(v)) if v.starts_with(UNKNOWN) => Tri::Unknown,
         (Some(_), None) => Tri::False,
         (Some(l), Some(v)) if v.starts_with(OTHER) => {
             let _ = l;

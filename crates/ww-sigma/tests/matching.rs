@@ -499,3 +499,17 @@ fn overlapping_literals_of_a_small_set_are_all_found() {
         assert_eq!(out, rs.matches_reference(&e), "{text}");
     }
 }
+
+/// Regression: a key field (`EventID`, `Channel`) holding a list or a float was summarised as
+/// "equals no literal", so bucket pruning dropped rules that match one of the list's elements
+/// (found by the fast-vs-reference proptest).
+#[test]
+fn key_field_holding_a_list_or_float_is_not_pruned() {
+    let r = rule("  sel:\n    EventID: 'xabcx'\n  condition: sel");
+    assert!(hit(&r, &j(&[("EventID", Value::List(vec![s("XABCX")]))])));
+    assert!(!hit(&r, &j(&[("EventID", Value::List(vec![s("other")]))])));
+    let r = rule("  sel:\n    EventID: 4624\n  condition: sel");
+    assert!(hit(&r, &j(&[("EventID", Value::Float(4624.0))])));
+    assert!(hit(&r, &j(&[("EventID", Value::List(vec![Value::Int(1), Value::Int(4624)]))])));
+    assert!(!hit(&r, &j(&[("EventID", Value::Float(4625.0))])));
+}
