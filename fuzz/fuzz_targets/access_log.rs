@@ -1,28 +1,15 @@
 //! Access logs: the per-line parser on arbitrary text, and the line driver on arbitrary bytes.
 #![no_main]
 
+mod common;
+
 use libfuzzer_sys::fuzz_target;
-use ww_core::VecSink;
 use ww_parse::access::parse_access_line;
-use ww_parse::lines::{LineFormat, LineOptions, read_lines_with};
-use ww_parse::syslog::SyslogContext;
+use ww_parse::lines::LineFormat;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(s) = std::str::from_utf8(data) {
         let _ = parse_access_line(s);
     }
-    let mut sink = VecSink::default();
-    let opts = LineOptions {
-        syslog: SyslogContext::with_year(2024),
-        max_line: 512,
-    };
-    let stats = read_lines_with(LineFormat::AccessLog, &opts, "fuzz".into(), data, &mut sink)
-        .expect("memory reader");
-    let line_diags = sink
-        .diagnostics
-        .iter()
-        .filter(|d| d.field.as_deref() != Some("encoding"));
-    assert_eq!(line_diags.count() as u64, stats.errors);
-    assert_eq!(stats.bytes, data.len() as u64);
-    assert_eq!(stats.events, sink.events.len() as u64);
+    common::check_line_driver(LineFormat::AccessLog, data, 512);
 });

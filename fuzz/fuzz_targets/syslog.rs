@@ -1,30 +1,17 @@
-//! Syslog: the per-line parser on arbitrary text, and the line driver on arbitrary bytes.
+//! Syslog: the per-line parser on arbitrary text, the line driver on arbitrary bytes (every
+//! unparseable syslog line is still an event, with one diagnostic), and sniffing.
 #![no_main]
 
+mod common;
+
 use libfuzzer_sys::fuzz_target;
-use ww_core::VecSink;
-use ww_parse::lines::{LineFormat, LineOptions, read_lines_with};
+use ww_parse::lines::LineFormat;
 use ww_parse::syslog::{SyslogContext, parse_syslog_line};
 
 fuzz_target!(|data: &[u8]| {
-    let ctx = SyslogContext::with_year(2024);
     if let Ok(s) = std::str::from_utf8(data) {
-        let _ = parse_syslog_line(s, &ctx);
+        let _ = parse_syslog_line(s, &SyslogContext::with_year(2024));
     }
-    let mut sink = VecSink::default();
-    let opts = LineOptions {
-        syslog: ctx,
-        max_line: 256,
-    };
-    let stats = read_lines_with(LineFormat::Syslog, &opts, "fuzz".into(), data, &mut sink)
-        .expect("memory reader");
-    // Every unparseable syslog line is still an event, with one diagnostic.
-    let line_diags = sink
-        .diagnostics
-        .iter()
-        .filter(|d| d.field.as_deref() != Some("encoding"));
-    assert_eq!(line_diags.count() as u64, stats.errors);
-    assert_eq!(stats.bytes, data.len() as u64);
-    assert_eq!(stats.events, sink.events.len() as u64);
+    common::check_line_driver(LineFormat::Syslog, data, 256);
     let _ = ww_parse::sniff::sniff(data);
 });

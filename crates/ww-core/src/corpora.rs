@@ -18,3 +18,22 @@ pub fn dir(name: &str) -> Option<PathBuf> {
         .map(|rel| PathBuf::from(format!("{here}{rel}")).join(name))
         .find(|p| p.exists())
 }
+
+/// The files under `root` (recursively) whose extension is `ext`, in path order; for the tests,
+/// benches and examples that read a corpus folder. Unreadable folders are passed over.
+pub fn files_with_extension(root: &std::path::Path, ext: &str) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|e| e == ext) {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}

@@ -1,6 +1,5 @@
 //! Reads every file of the evtx-dev corpus (skipped when absent) with 1 and 2 threads.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -15,24 +14,11 @@ impl EventSink for Count {
 }
 
 fn corpus() -> Vec<(Arc<str>, Vec<u8>)> {
-    let mut files = Vec::new();
-    let mut stack: Vec<PathBuf> = ww_core::corpora::dir("evtx-dev").into_iter().collect();
-    while let Some(dir) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in rd.flatten() {
-            let p = entry.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|e| e == "evtx")
-                && let Ok(data) = std::fs::read(&p)
-            {
-                files.push((Arc::from(p.to_string_lossy().as_ref()), data));
-            }
-        }
-    }
-    files
+    let Some(root) = ww_core::corpora::dir("evtx-dev") else { return Vec::new() };
+    ww_core::corpora::files_with_extension(&root, "evtx")
+        .into_iter()
+        .filter_map(|p| Some((Arc::from(p.to_string_lossy().as_ref()), std::fs::read(&p).ok()?)))
+        .collect()
 }
 
 fn bench(c: &mut Criterion) {

@@ -29,23 +29,10 @@ fn main() {
     let root = PathBuf::from(args.first().map_or(".", String::as_str));
     let threads = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(1);
     let recover = args.iter().any(|a| a == "--recover");
-    let mut files = Vec::new();
-    let mut stack = vec![root];
-    while let Some(dir) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in rd.flatten() {
-            let p = entry.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|e| e == "evtx")
-                && let Ok(data) = std::fs::read(&p)
-            {
-                files.push((Arc::<str>::from(p.to_string_lossy().as_ref()), data));
-            }
-        }
-    }
+    let files: Vec<(Arc<str>, Vec<u8>)> = ww_core::corpora::files_with_extension(&root, "evtx")
+        .into_iter()
+        .filter_map(|p| Some((Arc::from(p.to_string_lossy().as_ref()), std::fs::read(&p).ok()?)))
+        .collect();
     let bytes: usize = files.iter().map(|(_, d)| d.len()).sum();
     let mut sink = Tally::default();
     let start = Instant::now();

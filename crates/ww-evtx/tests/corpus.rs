@@ -12,20 +12,7 @@ fn corpus_dir() -> PathBuf {
 }
 
 fn evtx_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let p = entry.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|e| e == "evtx") {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
+    ww_core::corpora::files_with_extension(dir, "evtx")
 }
 
 fn read(name: &str, data: Vec<u8>, threads: usize) -> (VecSink, ww_evtx::ReadStats) {
