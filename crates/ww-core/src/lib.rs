@@ -9,6 +9,7 @@
 //! This crate does no I/O and has no async: it is shared by the parsers, the Sigma engine, the
 //! hunt pipeline and (later) the server.
 
+pub mod alert;
 pub mod corpora;
 pub mod diag;
 pub mod event;

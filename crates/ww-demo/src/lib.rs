@@ -1,0 +1,1 @@
+//! A synthetic but realistic day at a council, for `wardwatch demo` and the server benchmarks.
