@@ -1,8 +1,12 @@
 //! The `wardwatch` command: one binary for every job.
 
+mod admin_cmd;
+mod config;
 mod hunt_cmd;
+mod logging;
 mod mail_cmd;
 mod rules_cmd;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -24,6 +28,11 @@ enum Command {
     /// Screen email: phishing, spam and malware verdicts with reasons.
     #[command(subcommand)]
     Mail(mail_cmd::MailCommand),
+    /// Run the always-on server: syslog, HTTP and Elasticsearch-bulk intake, streaming detection,
+    /// alerts, search and the API (embedded SQLite in ./wardwatch-data by default).
+    Serve(serve::ServeArgs),
+    /// Administer tenants, users and API tokens.
+    Admin(admin_cmd::AdminArgs),
 }
 
 fn main() -> ExitCode {
@@ -32,6 +41,8 @@ fn main() -> ExitCode {
         Command::Hunt(args) => hunt_cmd::run(args),
         Command::Rules(args) => rules_cmd::run(args),
         Command::Mail(cmd) => mail_cmd::run(cmd).map(|code| u8::try_from(code).unwrap_or(1)),
+        Command::Serve(args) => serve::run(args),
+        Command::Admin(args) => admin_cmd::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -21,7 +21,7 @@ mod relit;
 mod ruleset;
 pub mod yaml;
 
-pub use load::{LoadOptions, LoadReport, RuleFilter, SkipKind, SkippedRule, load_rules};
+pub use load::{LoadOptions, LoadReport, RuleFilter, SkipKind, SkippedRule, load_rules, load_rules_with_embedded};
 pub use logsource::{LogsourceError, LogsourceMap};
 pub use meta::{Level, RuleMeta, Status};
 pub use ruleset::{RuleIdx, RuleSet, Scratch};

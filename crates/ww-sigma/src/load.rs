@@ -364,26 +364,36 @@ fn read_file(path: &Path) -> Result<String, String> {
 
 /// Loads rule files and directories (recursively, `*.yml`/`*.yaml`), in parallel.
 pub fn load_rules(paths: &[PathBuf], opts: &LoadOptions) -> LoadReport {
+    load_rules_with_embedded(paths, &[], opts)
+}
+
+/// Loads rule files and directories plus rules embedded in the binary (`(name, yaml)` pairs, the
+/// name standing in for the file in reports), into one rule set.
+pub fn load_rules_with_embedded(paths: &[PathBuf], embedded: &[(&str, &str)], opts: &LoadOptions) -> LoadReport {
     let mut skipped = Vec::new();
     let files = collect_files(paths, &mut skipped);
-    let per_file: Vec<Vec<DocResult>> = files
-        .par_iter()
-        .map(|f| match read_file(f) {
-            Ok(src) => parse_file(f, &src, opts),
-            Err(reason) => vec![Err(SkippedRule {
-                file: f.clone(),
-                rule_id: None,
-                title: None,
-                kind: SkipKind::Invalid,
-                reason,
-                line: None,
-                column: None,
-            })],
-        })
-        .collect();
+    let mut per_file: Vec<Vec<DocResult>> =
+        embedded.iter().map(|(name, yaml)| parse_file(Path::new(name), yaml, opts)).collect();
+    per_file.extend(
+        files
+            .par_iter()
+            .map(|f| match read_file(f) {
+                Ok(src) => parse_file(f, &src, opts),
+                Err(reason) => vec![Err(SkippedRule {
+                    file: f.clone(),
+                    rule_id: None,
+                    title: None,
+                    kind: SkipKind::Invalid,
+                    reason,
+                    line: None,
+                    column: None,
+                })],
+            })
+            .collect::<Vec<_>>(),
+    );
     let (ruleset, more, filtered_out) = assemble(per_file.into_iter().flatten(), opts);
     skipped.extend(more);
-    LoadReport { ruleset, files: files.len(), skipped, filtered_out }
+    LoadReport { ruleset, files: files.len() + embedded.len(), skipped, filtered_out }
 }
 
 fn assemble(results: impl Iterator<Item = DocResult>, opts: &LoadOptions) -> (RuleSet, Vec<SkippedRule>, usize) {
