@@ -69,7 +69,7 @@ impl Framer {
                     data = &data[take..];
                     let remaining = remaining - take as u64;
                     if remaining == 0 {
-                        out.push(Frame { bytes: std::mem::take(&mut self.buf), truncated: false });
+                        out.push(Frame { bytes: std::mem::take(&mut self.buf), truncated: take > room });
                         self.state = State::Start;
                     } else if self.buf.len() >= self.max {
                         out.push(Frame { bytes: std::mem::take(&mut self.buf), truncated: true });
@@ -238,8 +238,8 @@ mod tests {
         assert_eq!(texts(&out), vec!["abcde", "ok", "<1234", "<1>x"]);
         assert_eq!(out.iter().map(|f| f.truncated).collect::<Vec<_>>(), vec![true, false, true, false]);
         // Octet-counted and cut.
-        let out = frame_all(4, &[b"9 <1>abcdef<2>ok\n"]);
-        assert_eq!(texts(&out), vec!["<1>a", "<2>ok"]);
+        let out = frame_all(5, &[b"9 <1>abcdef<2>ok\n"]);
+        assert_eq!(texts(&out), vec!["<1>ab", "<2>ok"]);
         assert!(out[0].truncated);
     }
 
