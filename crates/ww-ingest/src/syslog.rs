@@ -330,10 +330,13 @@ impl Conn {
             } else if partial_since.is_none() {
                 partial_since = Some(now);
             }
-            if !frames.is_empty()
-                && let Err(reason) = self.submit(std::mem::take(&mut frames)).await
-            {
-                return reason;
+            // One read can frame more than a batch: submit in batches, each stored before the next.
+            while !frames.is_empty() {
+                let rest = frames.split_off(frames.len().min(limits.tcp_batch_records.max(1)));
+                let batch = std::mem::replace(&mut frames, rest);
+                if let Err(reason) = self.submit(batch).await {
+                    return reason;
+                }
             }
             if let Some(reason) = closing {
                 return reason;
