@@ -7,6 +7,7 @@
 pub mod access;
 pub mod json;
 pub mod lines;
+pub mod record;
 pub mod sniff;
 pub mod stats;
 pub mod syslog;
