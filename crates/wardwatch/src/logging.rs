@@ -12,3 +12,9 @@ pub fn init() {
     // A second init (tests, demo starting a server) keeps the first subscriber.
     let _ = result;
 }
+
+/// For commands that print their own output (the demo): warnings and errors only.
+pub fn init_quiet() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}

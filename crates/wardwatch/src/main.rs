@@ -2,6 +2,7 @@
 
 mod admin_cmd;
 mod config;
+mod demo_cmd;
 mod hunt_cmd;
 mod logging;
 mod mail_cmd;
@@ -33,6 +34,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Administer tenants, users and API tokens.
     Admin(admin_cmd::AdminArgs),
+    /// Replay a synthetic day at a council into a server and watch the serious alerts appear.
+    Demo(demo_cmd::DemoArgs),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +46,7 @@ fn main() -> ExitCode {
         Command::Mail(cmd) => mail_cmd::run(cmd).map(|code| u8::try_from(code).unwrap_or(1)),
         Command::Serve(args) => serve::run(args),
         Command::Admin(args) => admin_cmd::run(args),
+        Command::Demo(args) => demo_cmd::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

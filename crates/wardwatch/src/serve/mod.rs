@@ -18,7 +18,7 @@ use tokio::sync::watch;
 use ww_detect::{Detector, DisabledRules};
 use ww_ingest::{Intake, SourceInfo, StatusBoard};
 use ww_metrics::Registry;
-use ww_store::sqlite::{SqliteOptions, SqliteStore};
+use ww_store::sqlite::{Durability, SqliteOptions, SqliteStore};
 use ww_store::{Actor, AuditEntry, Retention, Store, StoreError, TenantId};
 
 use crate::config::{Config, SourceType};
@@ -77,7 +77,8 @@ pub async fn open_store(cfg: &Config) -> anyhow::Result<Arc<SqliteStore>> {
     std::fs::create_dir_all(&cfg.data_dir)
         .with_context(|| format!("cannot create data directory {}", cfg.data_dir.display()))?;
     let path = cfg.data_dir.join("wardwatch.db");
-    let opts = SqliteOptions { synchronous_full: cfg.store.synchronous == "full", ..SqliteOptions::default() };
+    let durability = if cfg.store.synchronous == "full" { Durability::Full } else { Durability::Normal };
+    let opts = SqliteOptions { durability, ..SqliteOptions::default() };
     let store =
         SqliteStore::open(&path, opts).await.with_context(|| format!("cannot open the store at {}", path.display()))?;
     Ok(Arc::new(store))
@@ -289,14 +290,8 @@ mod listeners {
                 let local = socket.local_addr()?;
                 let stats = ww_ingest::SourceStats::register(metrics, &info, "syslog_udp", Some(local.to_string()));
                 board.add(stats.clone());
-                let task = tokio::spawn(ww_ingest::syslog::serve_udp(
-                    socket,
-                    info,
-                    intake.clone(),
-                    limits,
-                    stats,
-                    shutdown.clone(),
-                ));
+                let fut = ww_ingest::syslog::serve_udp(socket, info, intake.clone(), limits, stats, shutdown.clone());
+                let task = tokio::spawn(log_end(src.name.clone(), fut));
                 Ok((task, Some(local)))
             }
             SourceType::SyslogTcp | SourceType::SyslogTls => {
@@ -313,15 +308,9 @@ mod listeners {
                 let kind = if tls.is_some() { "syslog_tls" } else { "syslog_tcp" };
                 let stats = ww_ingest::SourceStats::register(metrics, &info, kind, Some(local.to_string()));
                 board.add(stats.clone());
-                let task = tokio::spawn(ww_ingest::syslog::serve_tcp(
-                    listener,
-                    tls,
-                    info,
-                    intake.clone(),
-                    limits,
-                    stats,
-                    shutdown.clone(),
-                ));
+                let fut =
+                    ww_ingest::syslog::serve_tcp(listener, tls, info, intake.clone(), limits, stats, shutdown.clone());
+                let task = tokio::spawn(log_end(src.name.clone(), fut));
                 Ok((task, Some(local)))
             }
             SourceType::File => {
@@ -333,16 +322,24 @@ mod listeners {
                 );
                 board.add(stats.clone());
                 let tailer = ww_ingest::tail::Tailer::new(
-                    src.paths.clone(),
                     info,
+                    src.paths.clone(),
                     intake.clone(),
                     stats,
+                    ww_ingest::tail::TailOptions::default(),
                     checkpoints.clone(),
                 );
                 let task = tokio::spawn(tailer.run(shutdown.clone()));
                 Ok((task, None))
             }
         }
+    }
+}
+
+/// Runs a listener to its end and logs why it ended, if it failed.
+async fn log_end<E: std::fmt::Display>(source: String, fut: impl std::future::Future<Output = Result<(), E>>) {
+    if let Err(e) = fut.await {
+        tracing::error!(source, error = %e, "listener stopped");
     }
 }
 
