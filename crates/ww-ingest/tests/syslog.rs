@@ -1,4 +1,5 @@
 //! Syslog listeners against real sockets on 127.0.0.1.
+#![allow(clippy::unwrap_used)] // test helpers: a failure here is a test failure
 
 mod common;
 
@@ -98,11 +99,12 @@ async fn tcp_mixed_framing_split_across_reads() {
     c.write_all(b"<13>last, no newline").await.unwrap();
     drop(c);
     wait_for("6 records", || got.lock().unwrap().records.len() == 6).await;
-    let g = got.lock().unwrap();
-    let want = ["<13>one", "<13>t\nw\no", "<14>three", "<13>four\0f", "<13>six", "<13>last, no newline"];
-    assert_eq!(g.texts(), want.map(String::from));
-    assert!(g.records.iter().all(|r| r.peer == Some([127, 0, 0, 1].into())));
-    drop(g);
+    {
+        let g = got.lock().unwrap();
+        let want = ["<13>one", "<13>t\nw\no", "<14>three", "<13>four\0f", "<13>six", "<13>last, no newline"];
+        assert_eq!(g.texts(), want.map(String::from));
+        assert!(g.records.iter().all(|r| r.peer == Some([127, 0, 0, 1].into())));
+    }
     wait_for("connection count back to 0", || tcp.stats.connections.get() == 0).await;
     assert_eq!(tcp.stats.events.get(), 6);
 }
