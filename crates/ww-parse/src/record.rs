@@ -6,7 +6,6 @@
 //! kind, its fields hold at least `message` (the whole record), and [`ParsedRecord::error`] says
 //! which field failed and why.
 
-use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::{Arc, LazyLock};
