@@ -55,12 +55,7 @@ impl SourceStats {
     /// Registers this source's series (`ww_ingest_events_total`, `ww_ingest_bytes_total`,
     /// `ww_ingest_connections`, `ww_ingest_oversized_total`, `ww_udp_dropped_total`,
     /// `ww_ingest_rejected_connections_total`, labelled `tenant` and `source`).
-    pub fn register(
-        registry: &Registry,
-        source: &SourceInfo,
-        kind: &str,
-        listen: Option<String>,
-    ) -> Arc<SourceStats> {
+    pub fn register(registry: &Registry, source: &SourceInfo, kind: &str, listen: Option<String>) -> Arc<SourceStats> {
         let labels: [(&str, &str); 2] = [("tenant", &source.tenant_slug), ("source", &source.name)];
         Arc::new(SourceStats {
             tenant: source.tenant,
@@ -68,14 +63,22 @@ impl SourceStats {
             kind: kind.to_owned(),
             listen,
             events: registry.counter("ww_ingest_events_total", "Records accepted into the intake queue", &labels),
-            bytes: registry.counter("ww_ingest_bytes_total", "Bytes of records accepted into the intake queue", &labels),
+            bytes: registry.counter(
+                "ww_ingest_bytes_total",
+                "Bytes of records accepted into the intake queue",
+                &labels,
+            ),
             connections: registry.gauge("ww_ingest_connections", "Open TCP/TLS connections", &labels),
             oversized: registry.counter(
                 "ww_ingest_oversized_total",
                 "Messages cut at the maximum message size",
                 &labels,
             ),
-            dropped: registry.counter("ww_udp_dropped_total", "Records dropped because the intake queue was full", &labels),
+            dropped: registry.counter(
+                "ww_udp_dropped_total",
+                "Records dropped because the intake queue was full",
+                &labels,
+            ),
             rejected: registry.counter(
                 "ww_ingest_rejected_connections_total",
                 "Connections refused: over the connection limit or failed TLS handshake",

@@ -236,7 +236,9 @@ impl Tailer {
             }
         };
         let (offset, w3c, skipping) = match tf.saved.take() {
-            Some(s) if s.dev == dev && s.inode == ino => (s.offset, W3cContext::from_saved(s.w3c_fields.as_deref()), s.skipping),
+            Some(s) if s.dev == dev && s.inode == ino => {
+                (s.offset, W3cContext::from_saved(s.w3c_fields.as_deref()), s.skipping)
+            }
             _ => (0, W3cContext::default(), false),
         };
         tf.open = Some(OpenFile { file: Arc::new(file), dev, ino, offset, skipping, w3c });
@@ -397,15 +399,22 @@ impl Split {
         match self.directives {
             Directives::None => false,
             Directives::All => line.first() == Some(&b'#'),
-            Directives::Known => ["#Fields:", "#Date:", "#Software:", "#Version:", "#Remark:", "#Start-Date:", "#End-Date:"]
-                .iter()
-                .any(|d| line.len() >= d.len() && line[..d.len()].eq_ignore_ascii_case(d.as_bytes())),
+            Directives::Known => {
+                ["#Fields:", "#Date:", "#Software:", "#Version:", "#Remark:", "#Start-Date:", "#End-Date:"]
+                    .iter()
+                    .any(|d| line.len() >= d.len() && line[..d.len()].eq_ignore_ascii_case(d.as_bytes()))
+            }
         }
     }
 
     fn record(&mut self, line: &[u8], received_at: chrono::DateTime<Utc>) {
         self.bytes += line.len();
-        self.records.push(RawRecord { received_at, bytes: line.to_vec(), peer: None, context: self.w3c.shared.clone() });
+        self.records.push(RawRecord {
+            received_at,
+            bytes: line.to_vec(),
+            peer: None,
+            context: self.w3c.shared.clone(),
+        });
     }
 }
 

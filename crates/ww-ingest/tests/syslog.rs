@@ -1,4 +1,5 @@
 //! Syslog listeners against real sockets on 127.0.0.1.
+#![allow(clippy::unwrap_used)] // test helpers: a failure here is a test failure
 
 mod common;
 
@@ -98,11 +99,12 @@ async fn tcp_mixed_framing_split_across_reads() {
     c.write_all(b"<13>last, no newline").await.unwrap();
     drop(c);
     wait_for("6 records", || got.lock().unwrap().records.len() == 6).await;
-    let g = got.lock().unwrap();
-    let want = ["<13>one", "<13>t\nw\no", "<14>three", "<13>four\0f", "<13>six", "<13>last, no newline"];
-    assert_eq!(g.texts(), want.map(String::from));
-    assert!(g.records.iter().all(|r| r.peer == Some([127, 0, 0, 1].into())));
-    drop(g);
+    {
+        let g = got.lock().unwrap();
+        let want = ["<13>one", "<13>t\nw\no", "<14>three", "<13>four\0f", "<13>six", "<13>last, no newline"];
+        assert_eq!(g.texts(), want.map(String::from));
+        assert!(g.records.iter().all(|r| r.peer == Some([127, 0, 0, 1].into())));
+    }
     wait_for("connection count back to 0", || tcp.stats.connections.get() == 0).await;
     assert_eq!(tcp.stats.events.get(), 6);
 }
@@ -242,4 +244,37 @@ async fn tls_round_trip_and_shutdown() {
     tokio::time::timeout(Duration::from_secs(2), tcp.task).await.unwrap().unwrap().unwrap();
     assert_eq!(tcp.stats.connections.get(), 0);
     assert_eq!(got.lock().unwrap().records.len(), 2);
+}
+
+/// Throughput of one TCP connection with an acknowledging pipeline. Run with
+/// `cargo test -p ww-ingest --test syslog -- --ignored --nocapture tcp_throughput`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "measurement, not a check"]
+async fn tcp_throughput() {
+    let (intake, rx) = intake(64);
+    let got = pipeline(rx);
+    let tcp = start_tcp(intake, Limits::default(), None).await;
+    let line = format!("<13>Jan  1 00:00:00 host app[1]: {}\n", "x".repeat(160));
+    let n = 500_000usize;
+    let payload = line.repeat(10_000);
+    let mut c = TcpStream::connect(tcp.addr).await.unwrap();
+    let start = std::time::Instant::now();
+    for _ in 0..n / 10_000 {
+        c.write_all(payload.as_bytes()).await.unwrap();
+    }
+    drop(c);
+    let g = got.clone();
+    let started = std::time::Instant::now();
+    while g.lock().unwrap().records.len() < n {
+        assert!(started.elapsed() < Duration::from_secs(60));
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let batches = g.lock().unwrap().batches.len();
+    println!(
+        "{n} messages of {} bytes in {secs:.2} s: {:.0} msg/s, {:.1} MB/s, {batches} batches",
+        line.len(),
+        n as f64 / secs,
+        (n * line.len()) as f64 / secs / 1e6
+    );
 }

@@ -6,7 +6,6 @@
 //! kind, its fields hold at least `message` (the whole record), and [`ParsedRecord::error`] says
 //! which field failed and why.
 
-use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::{Arc, LazyLock};
@@ -218,18 +217,6 @@ fn parse_json(text: &str, notes: &mut Vec<String>) -> Result<(Option<Timestamp>,
     Ok((flat.time, fields))
 }
 
-/// Lossy text of at most `max` characters (for callers quoting a record in a message).
-pub fn excerpt(bytes: &[u8], max: usize) -> Cow<'_, str> {
-    let cut = &bytes[..bytes.len().min(max.saturating_mul(4))];
-    match String::from_utf8_lossy(cut) {
-        Cow::Borrowed(s) => match s.char_indices().nth(max) {
-            Some((i, _)) => Cow::Borrowed(&s[..i]),
-            None => Cow::Borrowed(s),
-        },
-        Cow::Owned(s) => Cow::Owned(s.chars().take(max).collect()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -380,10 +367,27 @@ mod tests {
         assert_eq!(r.event.fields.get_str("message"), Some("J\u{fffd}rg"));
     }
 
+    /// Records per second per format. Run with
+    /// `cargo test -p ww-parse --release --lib -- --ignored --nocapture record_throughput`.
     #[test]
-    fn excerpt_is_bounded() {
-        assert_eq!(excerpt(b"abcdef", 3), "abc");
-        assert_eq!(excerpt(b"a\xFFbcdef", 3), "a\u{fffd}b");
+    #[ignore = "measurement, not a check"]
+    fn record_throughput() {
+        let doc = r#"{"@timestamp":"2024-01-02T03:04:05Z","winlog":{"channel":"Security","event_id":4625,"computer_name":"DC1","event_data":{"TargetUserName":"bob","LogonType":"3","IpAddress":"10.0.0.9"}},"host":{"name":"dc1"}}"#;
+        let cases: [(&str, &[u8]); 4] = [
+            ("syslog 3164", b"<38>Jan  2 03:04:05 host1 sshd[123]: Failed password for invalid user admin from 10.0.0.9 port 22 ssh2"),
+            ("syslog 5424", b"<165>1 2024-01-02T03:04:05.000Z host1 app 42 ID47 [ex@32473 iut=\"3\"] message text"),
+            ("access log", ACCESS.as_bytes()),
+            ("winlogbeat json", doc.as_bytes()),
+        ];
+        for (name, rec) in cases {
+            let n = 200_000;
+            let start = std::time::Instant::now();
+            for _ in 0..n {
+                std::hint::black_box(parse(RecordFormat::Auto, rec));
+            }
+            let secs = start.elapsed().as_secs_f64();
+            println!("{name}: {:.0} records/s ({} bytes each)", n as f64 / secs, rec.len());
+        }
     }
 
     proptest! {

@@ -1,6 +1,6 @@
 //! The test acts as the pipeline: it takes batches from the intake receiver, keeps what it got,
 //! and acknowledges them (storing checkpoints the way the store would).
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)] // shared test helpers; a failure here is a test failure
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
