@@ -162,6 +162,20 @@ fn guess_kind(format: RecordFormat) -> SourceKind {
 
 /// Picks a format for one record: `{` → JSON, `<digits>` → syslog, a W3C context → W3C, an
 /// access-log line → access log, a syslog line without PRI → syslog; otherwise `Auto` (raw).
+#[cfg(test)]
+mod wrapped_access_tests {
+    use super::*;
+
+    #[test]
+    fn nginx_access_line_inside_syslog_is_read_as_an_access_log() {
+        let line = "<190>Nov 21 10:00:00 web01 nginx: 203.0.113.5 - - [21/Nov/2026:10:00:00 +0000] \"GET /appeals/10001 HTTP/1.1\" 200 512 \"-\" \"curl/8.0\"";
+        let p = parse_record(RecordFormat::Auto, line.as_bytes(), ww_core::time::parse_utc("2026-11-21T10:00:01Z").expect("time"), None, "s");
+        assert_eq!(p.error, None);
+        assert_eq!(p.event.kind, SourceKind::AccessLog);
+        assert_eq!(p.event.fields.get_str("c-ip"), Some("203.0.113.5"));
+    }
+}
+
 fn sniff_record(text: &str, context: Option<&str>) -> RecordFormat {
     let t = text.trim_start();
     let b = t.as_bytes();
@@ -169,6 +183,11 @@ fn sniff_record(text: &str, context: Option<&str>) -> RecordFormat {
         return RecordFormat::Json;
     }
     if b.first() == Some(&b'<') && b.get(1).is_some_and(u8::is_ascii_digit) {
+        // nginx `access_log syslog:` and Apache piped to `logger` wrap an access line in syslog;
+        // web rules (`category: webserver`) only see it when read as an access log.
+        if t.contains(" HTTP/") && parse_access_line(text).is_ok() {
+            return RecordFormat::AccessLog;
+        }
         return RecordFormat::Syslog;
     }
     if context.is_some() {
