@@ -1,2 +1,267 @@
 //! The only crate that knows HTTP: the JSON API under `/api/v1`, the ingest endpoints (JSON,
 //! NDJSON and the Elasticsearch `_bulk` protocol), `/metrics`, and authentication.
+//!
+//! The binary builds an [`AppState`] and serves [`router`] with
+//! `axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())`:
+//! the peer address is used for loopback-only `/metrics` and to label ingested records. Without
+//! connect info, the peer is treated as unknown (never loopback).
+//!
+//! Authentication: a session cookie (`ww_session`, from `POST /api/v1/login`) or an API token
+//! (`ww_<id>_<secret>`) sent as `Authorization: Bearer`, as the password of `Basic`, or inside
+//! `ApiKey base64(id:token)`. Ingest tokens may only ingest. Every tenant-owned read goes through
+//! the store with the caller's [`ww_store::TenantScope`]; another tenant's id answers 404.
+
+mod api;
+mod auth;
+mod error;
+mod es;
+mod ingest;
+mod openapi;
+mod views;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::routing::MethodRouter;
+use serde::{Deserialize, Serialize};
+use tower_http::set_header::SetResponseHeaderLayer;
+use utoipa::ToSchema;
+
+pub use auth::{format_token, generate_secret, hash_password, issue_token, secret_sha256, verify_password};
+pub use error::{ApiError, ErrorBody};
+pub use openapi::openapi;
+pub use views::*;
+
+/// One Sigma rule as the API lists it (the binary fills these from its compiled rule set).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RuleInfo {
+    pub id: String,
+    pub title: String,
+    /// informational, low, medium, high, critical.
+    pub level: String,
+    /// Sigma status: stable, test, experimental...
+    pub status: String,
+    pub tags: Vec<String>,
+    pub product: Option<String>,
+    pub category: Option<String>,
+    pub service: Option<String>,
+}
+
+/// The outcome of a rule reload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ReloadReport {
+    pub loaded: usize,
+    pub skipped: usize,
+}
+
+/// Live status of one configured intake source.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SourceStatusView {
+    /// The owning tenant's slug; the API shows a source only to that tenant's users.
+    pub tenant: String,
+    pub name: String,
+    /// `syslog_udp`, `syslog_tcp`, `file`, `http`...
+    pub kind: String,
+    /// Listen address or path, when the source has one.
+    pub listen: Option<String>,
+    pub events_in: u64,
+    pub dropped: u64,
+    pub parse_failures: u64,
+    pub connections: u64,
+    pub last_event_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Server health for authenticated callers (anonymous callers see only `status`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct HealthView {
+    /// `ok`, or a short reason such as `degraded`; anything but `ok` answers 503.
+    pub status: String,
+    pub version: String,
+    /// Batches waiting in the intake queue.
+    pub queue_depth: i64,
+    pub store_ok: bool,
+}
+
+/// What the web layer needs from the running server that is not in the store: the rule
+/// engine and the listeners. Implemented by the binary.
+#[async_trait]
+pub trait Control: Send + Sync {
+    fn rules(&self) -> Vec<RuleInfo>;
+    async fn reload_rules(&self) -> Result<ReloadReport, String>;
+    fn sources(&self) -> Vec<SourceStatusView>;
+    fn health(&self) -> HealthView;
+}
+
+/// HTTP settings. `Default` gives the documented defaults.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebConfig {
+    /// The server is reached over TLS: session cookies get `Secure`. Default false.
+    pub tls: bool,
+    /// How long a login session lasts. Default 12 h.
+    pub session_ttl: Duration,
+    /// Largest ingest or `_bulk` body, after gzip decoding. Default 10 MiB.
+    pub ingest_body_limit: usize,
+    /// Most documents in one ingest or `_bulk` request. Default 10,000.
+    pub ingest_max_docs: usize,
+    /// Largest body of any other request. Default 64 KiB.
+    pub api_body_limit: usize,
+    /// How long an ingest request waits for room in the intake queue before 429. Default 1 s.
+    pub queue_wait: Duration,
+    /// Whole-request time limit (503 after it). Default 30 s.
+    pub request_timeout: Duration,
+    /// Requests served at once; more wait (within the timeout). Default 256.
+    pub concurrency_limit: usize,
+    /// Serve `/metrics` without credentials to loopback peers (127.0.0.0/8, ::1). Default false.
+    pub metrics_public_on_loopback: bool,
+    /// The Elasticsearch version the compatibility endpoints claim. Beats refuse a server older
+    /// than themselves, so raise it to match newer shippers. Default "8.11.0".
+    pub es_version: String,
+    /// Name shown as node and cluster name on the Elasticsearch endpoints. Default "wardwatch".
+    pub es_cluster_name: String,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            tls: false,
+            session_ttl: Duration::from_secs(12 * 3600),
+            ingest_body_limit: 10 * 1024 * 1024,
+            ingest_max_docs: 10_000,
+            api_body_limit: 64 * 1024,
+            queue_wait: Duration::from_secs(1),
+            request_timeout: Duration::from_secs(30),
+            concurrency_limit: 256,
+            metrics_public_on_loopback: false,
+            es_version: "8.11.0".into(),
+            es_cluster_name: "wardwatch".into(),
+        }
+    }
+}
+
+/// Everything the handlers use. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn ww_store::Store>,
+    pub intake: ww_ingest::Intake,
+    pub metrics: Arc<ww_metrics::Registry>,
+    pub control: Arc<dyn Control>,
+    pub config: WebConfig,
+}
+
+/// Counters this crate adds to the registry.
+struct WebMetrics {
+    ingest_docs: Arc<ww_metrics::Counter>,
+    ingest_queue_full: Arc<ww_metrics::Counter>,
+    login_failures: Arc<ww_metrics::Counter>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) app: AppState,
+    /// A real argon2 hash verified when the username is unknown, so failures take the same time.
+    pub(crate) dummy_hash: String,
+    m: WebMetrics,
+}
+
+/// The axum state: the app state plus what the router derives from it.
+pub(crate) type Ctx = Arc<Inner>;
+
+/// Which part of the server a route belongs to; sets its body limit and headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Group {
+    Api,
+    Ingest,
+    Elastic,
+}
+
+/// Every route the server answers: (path, group, handlers). The OpenAPI test walks this table
+/// against the document, so the two cannot drift apart.
+fn route_table() -> Vec<(&'static str, Group, MethodRouter<Ctx>)> {
+    use axum::routing::{get, post};
+    vec![
+        ("/api/v1/health", Group::Api, get(api::health)),
+        ("/api/v1/openapi.json", Group::Api, get(api::openapi_json)),
+        ("/api/v1/login", Group::Api, post(api::login)),
+        ("/api/v1/logout", Group::Api, post(api::logout)),
+        ("/api/v1/me", Group::Api, get(api::me)),
+        ("/api/v1/events", Group::Api, get(api::list_events)),
+        ("/api/v1/events/{id}", Group::Api, get(api::get_event)),
+        ("/api/v1/alerts", Group::Api, get(api::list_alerts)),
+        ("/api/v1/alerts/{id}", Group::Api, get(api::get_alert)),
+        ("/api/v1/alerts/{id}/state", Group::Api, post(api::set_alert_state)),
+        ("/api/v1/rules", Group::Api, get(api::list_rules)),
+        ("/api/v1/rules/reload", Group::Api, post(api::reload_rules)),
+        ("/api/v1/rules/{id}/enable", Group::Api, post(api::enable_rule)),
+        ("/api/v1/rules/{id}/disable", Group::Api, post(api::disable_rule)),
+        ("/api/v1/sources", Group::Api, get(api::list_sources)),
+        ("/api/v1/audit", Group::Api, get(api::audit_log)),
+        ("/metrics", Group::Api, get(api::metrics)),
+        ("/api/v1/ingest", Group::Ingest, post(ingest::ingest)),
+        ("/", Group::Elastic, get(es::info)),
+        ("/_bulk", Group::Elastic, post(es::bulk).put(es::bulk)),
+        ("/{index}/_bulk", Group::Elastic, post(es::bulk_index).put(es::bulk_index)),
+        ("/{index}/{doc_type}/_bulk", Group::Elastic, post(es::bulk_index_type).put(es::bulk_index_type)),
+        ("/_cluster/health", Group::Elastic, get(es::cluster_health)),
+        ("/_license", Group::Elastic, get(es::license)),
+        ("/_xpack", Group::Elastic, get(es::xpack)),
+        ("/_index_template/{name}", Group::Elastic, get(es::get_index_template).put(es::put_acknowledged)),
+        ("/_template/{name}", Group::Elastic, get(es::get_template).put(es::put_acknowledged)),
+        ("/_ilm/policy/{name}", Group::Elastic, get(es::get_ilm_policy).put(es::put_acknowledged)),
+        ("/_nodes", Group::Elastic, get(es::nodes)),
+        ("/_nodes/{*rest}", Group::Elastic, get(es::nodes)),
+    ]
+}
+
+/// The paths [`router`] serves, for tests that compare them with the OpenAPI document.
+#[doc(hidden)]
+pub fn route_paths() -> Vec<&'static str> {
+    route_table().into_iter().map(|(p, _, _)| p).collect()
+}
+
+/// The whole HTTP surface of `wardwatch serve`. Serve it with connect info (see the crate docs).
+pub fn router(state: AppState) -> Router {
+    let m = WebMetrics {
+        ingest_docs: state.metrics.counter(
+            "wardwatch_http_ingest_documents_total",
+            "Documents accepted by the HTTP ingest and _bulk endpoints",
+            &[],
+        ),
+        ingest_queue_full: state.metrics.counter(
+            "wardwatch_http_ingest_queue_full_total",
+            "HTTP ingest requests refused with 429 because the intake queue stayed full",
+            &[],
+        ),
+        login_failures: state.metrics.counter("wardwatch_login_failures_total", "Failed login attempts", &[]),
+    };
+    let cfg = state.config.clone();
+    let ctx: Ctx = Arc::new(Inner { dummy_hash: hash_password("wardwatch-dummy-password"), app: state, m });
+
+    let (mut api, mut ingest, mut elastic) = (Router::new(), Router::new(), Router::new());
+    for (path, group, handlers) in route_table() {
+        match group {
+            Group::Api => api = api.route(path, handlers),
+            Group::Ingest => ingest = ingest.route(path, handlers),
+            Group::Elastic => elastic = elastic.route(path, handlers),
+        }
+    }
+    let elastic = elastic.layer(SetResponseHeaderLayer::overriding(
+        HeaderName::from_static("x-elastic-product"),
+        HeaderValue::from_static("Elasticsearch"),
+    ));
+    // Ingest bodies may be gzip: the limit applies to the wire bytes here and to the decoded
+    // bytes again when they are inflated.
+    let big = cfg.ingest_body_limit;
+    Router::new()
+        .merge(api.layer(DefaultBodyLimit::max(cfg.api_body_limit)))
+        .merge(ingest.merge(elastic).layer(DefaultBodyLimit::max(big)))
+        .fallback(|| async { ApiError::NotFound })
+        .with_state(ctx)
+        .layer(tower::limit::ConcurrencyLimitLayer::new(cfg.concurrency_limit.max(1)))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            cfg.request_timeout,
+        ))
+}

@@ -141,12 +141,35 @@ pub(crate) fn text_terms(text: &str) -> Result<Vec<String>> {
     Ok(terms)
 }
 
-/// The FTS5 (trigram) expression requiring every term of three or more characters, or `None`
-/// when no term is long enough for the index.
+/// Trigrams per term sent to the index; longer terms use a spread subset (candidates are verified
+/// against raw anyway).
+const MAX_TRIGRAMS_PER_TERM: usize = 12;
+
+/// The FTS5 expression for the trigram index: an AND of the trigrams of every term of three or
+/// more characters (detail=none has no positions, so no phrases), or `None` when no term is long
+/// enough for the index.
 pub(crate) fn fts_expression(terms: &[String]) -> Option<String> {
-    let parts: Vec<String> =
-        terms.iter().filter(|t| t.chars().count() >= 3).map(|t| format!("\"{}\"", t.replace('"', "\"\""))).collect();
-    if parts.is_empty() { None } else { Some(parts.join(" AND ")) }
+    let mut grams: Vec<String> = Vec::new();
+    for t in terms {
+        let chars: Vec<char> = t.chars().collect();
+        if chars.len() < 3 {
+            continue;
+        }
+        let all: Vec<String> = chars.windows(3).map(|w| w.iter().collect()).collect();
+        let n = all.len();
+        let picked: Vec<&String> = if n <= MAX_TRIGRAMS_PER_TERM {
+            all.iter().collect()
+        } else {
+            (0..MAX_TRIGRAMS_PER_TERM).map(|i| &all[i * (n - 1) / (MAX_TRIGRAMS_PER_TERM - 1)]).collect()
+        };
+        for g in picked {
+            let q = format!("\"{}\"", g.replace('"', "\"\""));
+            if !grams.contains(&q) {
+                grams.push(q);
+            }
+        }
+    }
+    if grams.is_empty() { None } else { Some(grams.join(" AND ")) }
 }
 
 #[cfg(test)]
@@ -160,7 +183,8 @@ mod tests {
         assert_eq!(translate_pattern("a?c"), Pattern::Like("a_c".into()));
         assert_eq!(translate_pattern("50%_off*"), Pattern::Like("50\\%\\_off%".into()));
         assert_eq!(translate_pattern("a\\*b"), Pattern::Exact("a*b".into()));
-        assert_eq!(translate_pattern("c:\\temp\\*"), Pattern::Like("c:\\\\temp\\\\%".into()));
+        assert_eq!(translate_pattern("c:\\temp\\*"), Pattern::Exact("c:\\temp*".into()));
+        assert_eq!(translate_pattern("c:\\temp\\\\*"), Pattern::Like("c:\\\\temp\\\\%".into()));
         assert_eq!(translate_pattern("end\\"), Pattern::Exact("end\\".into()));
     }
 
@@ -187,8 +211,10 @@ mod tests {
 
     #[test]
     fn fts_expression_skips_short_terms_and_quotes() {
-        let t = text_terms("ab Failed x\"y\"z").unwrap_or_default();
-        assert_eq!(fts_expression(&t).as_deref(), Some("\"failed\" AND \"x\"\"y\"\"z\""));
+        let t = text_terms("ab Fail x\"y").unwrap_or_default();
+        assert_eq!(fts_expression(&t).as_deref(), Some("\"fai\" AND \"ail\" AND \"x\"\"y\""));
+        let long = text_terms("abcdefghijklmnopqrstuvwxyz").unwrap_or_default();
+        assert_eq!(fts_expression(&long).map(|e| e.matches(" AND ").count()), Some(11));
         assert_eq!(fts_expression(&text_terms("a bc").unwrap_or_default()), None);
         assert!(text_terms(&"t ".repeat(17)).is_err());
     }
