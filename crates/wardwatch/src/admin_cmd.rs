@@ -173,12 +173,12 @@ async fn user(store: &dyn Store, actor: &Actor, c: UserCommand) -> anyhow::Resul
                 std::io::stdin().read_to_string(&mut s)?;
                 (s.trim_end_matches(['\n', '\r']).to_owned(), false)
             } else {
-                (ww_web::auth::generate_secret(), true)
+                (ww_web::generate_secret(), true)
             };
             if password.chars().count() < 12 {
                 bail!("passwords must have at least 12 characters");
             }
-            let hash = ww_web::auth::hash_password(&password);
+            let hash = ww_web::hash_password(&password);
             let u = store.create_user(&username, &hash, service_role).await.with_context(|| format!("creating {username}"))?;
             for (t, r) in grants {
                 store.set_membership(u.id, t.id, Some(r)).await?;
@@ -216,7 +216,7 @@ async fn token(store: &dyn Store, actor: &Actor, c: TokenCommand) -> anyhow::Res
                 created_by: actor.name.clone(),
                 expires: None,
             };
-            let (tok, display) = ww_web::auth::issue_token(store, &new).await?;
+            let (tok, display) = ww_web::issue_token(store, &new).await?;
             audit(store, actor, Some(t.id), "token.create", format!("token:{}", tok.id)).await;
             eprintln!("token {} for {} ({}); it is shown once:", tok.id, tenant, purpose.as_str());
             println!("{display}");

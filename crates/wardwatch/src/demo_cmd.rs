@@ -198,7 +198,8 @@ fn run_external(args: &DemoArgs) -> anyhow::Result<u8> {
 /// Sends the generated day: syslog records round-robin over `connections` TCP connections
 /// (octet-counted framing), Windows documents in `_bulk` requests of 500, paced to `rate`.
 fn replay(args: &DemoArgs, syslog: SocketAddr, bulk_url: &str, token: &str) -> anyhow::Result<ReplayStats> {
-    let cfg = DemoConfig { seed: args.seed, start: chrono::Utc::now(), events: args.events, ..DemoConfig::default() };
+    // The day ends now, so the replayed events read as the last 24 hours.
+    let cfg = DemoConfig::new(args.seed, chrono::Utc::now() - chrono::Duration::hours(24), args.events);
     let conns = args.connections.max(1);
     let mut senders = Vec::with_capacity(conns);
     let sent_syslog = Arc::new(AtomicU64::new(0));

@@ -178,6 +178,7 @@ listen = "127.0.0.1:{east_tcp}"
         let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
         let resp = agent
             .post(&self.url("/api/v1/login"))
+            .header("X-Requested-With", "wardwatch")
             .send_json(serde_json::json!({"username": user, "password": password}))
             .expect("login request");
         assert_eq!(resp.status().as_u16(), 200, "login failed");
