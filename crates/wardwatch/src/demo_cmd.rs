@@ -8,12 +8,12 @@ use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::Args;
-use ww_demo::{Channel, DemoConfig, DemoRecord, Transport};
+use ww_demo::{DemoConfig, DemoRecord, Transport};
 use ww_store::{AlertQuery, NewToken, Role, Store, TenantScope, TokenPurpose};
 
 use crate::config::{Config, SourceConfig, SourceType, TenantConfig};
@@ -82,7 +82,11 @@ pub fn run(args: DemoArgs) -> anyhow::Result<u8> {
         println!("wardwatch demo: a synthetic day at Wardshire District Council");
         println!("  server  {base}   (API: {base}/api/v1/openapi.json, metrics: {base}/metrics)");
         println!("  {user_line}");
-        println!("  replaying {} events at {}/s over syslog TCP and the _bulk API\n", args.events, rate_text(args.rate));
+        println!(
+            "  replaying {} events at {}/s over syslog TCP and the _bulk API\n",
+            args.events,
+            rate_text(args.rate)
+        );
 
         let done = Arc::new(AtomicBool::new(false));
         let watcher = tokio::spawn(watch_alerts(store.clone(), tenant.id, done.clone()));
@@ -111,9 +115,13 @@ fn rate_text(rate: u64) -> String {
 }
 
 fn demo_config(args: &DemoArgs) -> Config {
-    let mut cfg = Config::default();
-    cfg.data_dir = args.data_dir.clone();
-    cfg.http.listen = args.http;
+    let mut cfg = Config { data_dir: args.data_dir.clone(), ..Config::default() };
+    cfg.http.listen = if port_free(args.http) {
+        args.http
+    } else {
+        // Something (perhaps a real wardwatch) holds the port: take any free one, it is printed.
+        SocketAddr::new(args.http.ip(), 0)
+    };
     cfg.rules.paths = args.rules.clone();
     cfg.tenants.push(TenantConfig { slug: TENANT.into(), name: "Wardshire District Council".into() });
     cfg.sources.push(SourceConfig {
@@ -127,6 +135,10 @@ fn demo_config(args: &DemoArgs) -> Config {
         paths: Vec::new(),
     });
     cfg
+}
+
+fn port_free(addr: SocketAddr) -> bool {
+    std::net::TcpListener::bind(addr).is_ok()
 }
 
 /// A `demo` analyst and an ingest token for the replay, created on first use.
@@ -202,18 +214,15 @@ fn replay(args: &DemoArgs, syslog: SocketAddr, bulk_url: &str, token: &str) -> a
     let cfg = DemoConfig::new(args.seed, chrono::Utc::now() - chrono::Duration::hours(24), args.events);
     let conns = args.connections.max(1);
     let mut senders = Vec::with_capacity(conns);
-    let sent_syslog = Arc::new(AtomicU64::new(0));
     for _ in 0..conns {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(64);
         let mut stream = TcpStream::connect(syslog).with_context(|| format!("cannot connect to syslog {syslog}"))?;
         stream.set_nodelay(true)?;
-        let counter = sent_syslog.clone();
         let handle = std::thread::spawn(move || -> std::io::Result<()> {
             for chunk in rx {
                 stream.write_all(&chunk)?;
             }
             stream.flush()?;
-            let _ = counter;
             Ok(())
         });
         senders.push((tx, handle));
@@ -263,7 +272,6 @@ fn replay(args: &DemoArgs, syslog: SocketAddr, bulk_url: &str, token: &str) -> a
                 std::thread::sleep(wait);
             }
         }
-        let _ = channel == Channel::Windows;
     }
     if bulk_docs > 0 {
         post_bulk(&agent, bulk_url, token, &bulk)?;

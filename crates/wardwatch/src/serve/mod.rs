@@ -89,7 +89,6 @@ pub struct Running {
     pub http_addr: SocketAddr,
     pub store: Arc<SqliteStore>,
     pub engine: Arc<Engine>,
-    pub metrics: Arc<Registry>,
     shutdown: watch::Sender<bool>,
     intake: Option<Intake>,
     pipeline: Option<pipeline::Pipeline>,
@@ -205,25 +204,12 @@ pub async fn start(cfg: Config, runtime: tokio::runtime::Handle) -> anyhow::Resu
     tasks.push(tokio::spawn(housekeeping(
         store.clone(),
         disabled,
-        Retention {
-            max_age_days: cfg.store.retention_days,
-            max_bytes: (cfg.store.retention_max_gb * 1e9) as u64,
-        },
+        Retention { max_age_days: cfg.store.retention_days, max_bytes: (cfg.store.retention_max_gb * 1e9) as u64 },
         metrics.clone(),
         shutdown_rx.clone(),
     )));
 
-    Ok(Running {
-        http_addr,
-        store,
-        engine,
-        metrics,
-        shutdown,
-        intake: Some(intake),
-        pipeline: Some(pipeline),
-        tasks,
-        bound,
-    })
+    Ok(Running { http_addr, store, engine, shutdown, intake: Some(intake), pipeline: Some(pipeline), tasks, bound })
 }
 
 impl Running {
@@ -302,8 +288,9 @@ mod listeners {
                     }
                     _ => None,
                 };
-                let listener =
-                    tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on TCP {addr}"))?;
+                let listener = tokio::net::TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("cannot listen on TCP {addr}"))?;
                 let local = listener.local_addr()?;
                 let kind = if tls.is_some() { "syslog_tls" } else { "syslog_tcp" };
                 let stats = ww_ingest::SourceStats::register(metrics, &info, kind, Some(local.to_string()));

@@ -147,9 +147,7 @@ pub fn start(
     let mut threads = Vec::new();
     let max_events = opts.max_commit_events.max(1);
     threads.push(
-        std::thread::Builder::new()
-            .name("ww-gather".into())
-            .spawn(move || gather(rx, depth, work_tx, max_events))?,
+        std::thread::Builder::new().name("ww-gather".into()).spawn(move || gather(rx, depth, work_tx, max_events))?,
     );
     for i in 0..workers {
         let work_rx = work_rx.clone();
