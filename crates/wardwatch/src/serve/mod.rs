@@ -163,7 +163,9 @@ pub async fn start(cfg: Config, runtime: tokio::runtime::Handle) -> anyhow::Resu
         tasks.push(task);
     }
 
+    let store_ok = Arc::new(std::sync::atomic::AtomicBool::new(true));
     let control = Arc::new(ServeControl {
+        store_ok: store_ok.clone(),
         engine: engine.clone(),
         board: board.clone(),
         intake: intake.clone(),
@@ -203,6 +205,7 @@ pub async fn start(cfg: Config, runtime: tokio::runtime::Handle) -> anyhow::Resu
 
     tasks.push(tokio::spawn(housekeeping(
         store.clone(),
+        store_ok,
         disabled,
         Retention { max_age_days: cfg.store.retention_days, max_bytes: (cfg.store.retention_max_gb * 1e9) as u64 },
         metrics.clone(),
@@ -407,6 +410,7 @@ async fn load_disabled(store: &dyn Store) -> anyhow::Result<DisabledRules> {
 /// made through the API, and apply retention hourly.
 async fn housekeeping(
     store: Arc<SqliteStore>,
+    store_ok: Arc<std::sync::atomic::AtomicBool>,
     disabled: Arc<ArcSwap<DisabledRules>>,
     retention: Retention,
     metrics: Arc<Registry>,
@@ -433,8 +437,16 @@ async fn housekeeping(
                 Ok(d) => disabled.store(Arc::new(d)),
                 Err(e) => tracing::warn!(error = %e, "cannot refresh disabled rules"),
             }
-            if let Ok(s) = store.stats().await {
-                lag.set(i64::try_from(s.unindexed_events).unwrap_or(i64::MAX));
+            // Health reports what this probe last saw.
+            match store.stats().await {
+                Ok(s) => {
+                    lag.set(i64::try_from(s.unindexed_events).unwrap_or(i64::MAX));
+                    store_ok.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "store health probe failed");
+                    store_ok.store(false, std::sync::atomic::Ordering::Relaxed);
+                }
             }
         }
         if last_retention.elapsed() >= Duration::from_secs(3600) {
@@ -455,6 +467,7 @@ async fn housekeeping(
 
 /// What the web layer asks of the running server.
 struct ServeControl {
+    store_ok: Arc<std::sync::atomic::AtomicBool>,
     engine: Arc<Engine>,
     board: StatusBoard,
     intake: Intake,
@@ -524,11 +537,12 @@ impl ww_web::Control for ServeControl {
     }
 
     fn health(&self) -> ww_web::HealthView {
+        let store_ok = self.store_ok.load(std::sync::atomic::Ordering::Relaxed);
         ww_web::HealthView {
-            status: "ok".into(),
+            status: if store_ok { "ok" } else { "degraded: the store is not answering" }.into(),
             version: env!("CARGO_PKG_VERSION").into(),
             queue_depth: self.intake.depth(),
-            store_ok: true,
+            store_ok,
         }
     }
 }
