@@ -310,6 +310,15 @@ listen = "127.0.0.1:6514"
     }
 
     #[test]
+    fn the_documented_example_is_valid() {
+        let mut cfg = Config::from_toml(include_str!("../../../docs/wardwatch.example.toml")).expect("parses");
+        cfg.fill_defaults();
+        cfg.validate().expect("valid");
+        assert_eq!(cfg.sources.len(), 4);
+        assert_eq!(cfg.detect.assets.entries.len(), 2);
+    }
+
+    #[test]
     fn future_versions_are_refused() {
         assert!(Config::from_toml("version = 2").is_err());
     }
