@@ -356,8 +356,16 @@ fn truncate(s: &str, n: usize) -> String {
 
 async fn summary(store: &dyn Store, tenant: ww_store::TenantId, stats: &ReplayStats) -> anyhow::Result<()> {
     let scope = TenantScope::one(tenant);
-    let q = AlertQuery { limit: 1000, ..AlertQuery::default() };
-    let alerts = store.list_alerts(&scope, &q).await?.items;
+    let mut alerts = Vec::new();
+    let mut q = AlertQuery { limit: 1000, ..AlertQuery::default() };
+    loop {
+        let page = store.list_alerts(&scope, &q).await?;
+        alerts.extend(page.items);
+        match page.next_cursor {
+            Some(c) => q.cursor = Some(c),
+            None => break,
+        }
+    }
     let s = store.stats().await?;
     let serious = alerts.iter().filter(|a| a.score >= 60).count();
     let matches: u64 = alerts.iter().map(|a| a.count).sum();

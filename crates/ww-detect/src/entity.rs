@@ -50,15 +50,20 @@ pub fn promoted(event: &Event) -> Promoted {
     Promoted { host, src_ip, user }
 }
 
-/// The entity an alert aggregates on: the source IP, else the user, else the host, else none
+/// The entity an alert aggregates on: the source IP, else the host, else the user, else none
 /// (the empty string).
+///
+/// Host comes before user because the same activity on one machine is reported with different
+/// user fields by different logs (Sysmon's `User` is absent where Security 4688 has
+/// `SubjectUserName`): keyed on the user, one phished workstation split into two alerts per rule.
+/// Attacks on accounts from outside carry a source IP and aggregate on it.
 pub fn alert_entity(p: &Promoted) -> (EntityKind, String) {
     if let Some(ip) = &p.src_ip {
         (EntityKind::SourceIp, ip.clone())
-    } else if let Some(u) = &p.user {
-        (EntityKind::User, u.clone())
     } else if let Some(h) = &p.host {
         (EntityKind::Host, h.clone())
+    } else if let Some(u) = &p.user {
+        (EntityKind::User, u.clone())
     } else {
         (EntityKind::None, String::new())
     }
@@ -173,6 +178,14 @@ mod tests {
         assert_eq!(p.user.as_deref(), Some("j.smith"));
         assert_eq!(p.host.as_deref(), Some("WS-042.wardshire.gov.uk"));
         assert_eq!(alert_entity(&p), (EntityKind::SourceIp, "10.1.2.3".into()));
+    }
+
+    #[test]
+    fn host_is_preferred_to_user_without_a_source_ip() {
+        let p = promoted(&ev(&[("SubjectUserName", "k.morgan"), ("Computer", "WS-0142")]));
+        assert_eq!(alert_entity(&p), (EntityKind::Host, "WS-0142".into()));
+        let only_user = Promoted { user: Some("k.morgan".into()), ..Promoted::default() };
+        assert_eq!(alert_entity(&only_user), (EntityKind::User, "k.morgan".into()));
     }
 
     #[test]

@@ -225,6 +225,10 @@ fn worker(
                 rules.rules.matches(&event, scratch, &mut matched);
                 let idx = events.len();
                 for &rule in &matched {
+                    // Sigma: informational rules enrich events and must not raise alerts.
+                    if rules.rules.meta(rule).level == ww_sigma::Level::Informational {
+                        continue;
+                    }
                     if disabled.is_enabled(batch.source.tenant, &rules.ids[rule.0 as usize]) {
                         hits.push(Hit { event: idx, rule, promoted: promoted.clone() });
                     }
