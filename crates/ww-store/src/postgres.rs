@@ -561,18 +561,16 @@ impl PgStore {
 }
 
 async fn insert_audit(conn: &mut PgConnection, e: &AuditEntry) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO audit_log (at, actor, tenant_id, action, target, detail) VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(us(&e.at))
-    .bind(pg_text(&e.actor.name))
-    .bind(e.tenant.map(|t| t.0))
-    .bind(pg_text(&e.action))
-    .bind(pg_text(&e.target))
-    .bind(Json(pg_json_value(&e.detail)))
-    .execute(conn)
-    .await
-    .db("write audit")?;
+    sqlx::query("INSERT INTO audit_log (at, actor, tenant_id, action, target, detail) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(us(&e.at))
+        .bind(pg_text(&e.actor.name))
+        .bind(e.tenant.map(|t| t.0))
+        .bind(pg_text(&e.action))
+        .bind(pg_text(&e.target))
+        .bind(Json(pg_json_value(&e.detail)))
+        .execute(conn)
+        .await
+        .db("write audit")?;
     Ok(())
 }
 
@@ -890,12 +888,8 @@ impl Store for PgStore {
             "SELECT {EVENT_COLUMNS} FROM alert_samples x JOIN events e ON e.id = x.event_id \
              JOIN sources s ON s.id = e.source_id WHERE x.alert_id = $1 AND e.tenant_id = $2 ORDER BY e.ts, e.id"
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(id)
-            .bind(alert.tenant.0)
-            .fetch_all(&self.pool)
-            .await
-            .db(op)?;
+        let rows =
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).bind(alert.tenant.0).fetch_all(&self.pool).await.db(op)?;
         let samples = rows.iter().map(event_from_row).collect::<Result<Vec<_>>>()?;
         let rows = sqlx::query(
             "SELECT at, by_actor, from_state, to_state, reason, note FROM alert_history WHERE alert_id = $1 ORDER BY id",
@@ -1056,7 +1050,13 @@ impl Store for PgStore {
         let op = "read tenants";
         let rows = sqlx::query("SELECT id, slug, name FROM tenants ORDER BY id").fetch_all(&self.pool).await.db(op)?;
         rows.iter()
-            .map(|r| Ok(Tenant { id: TenantId(r.try_get(0).db(op)?), slug: r.try_get(1).db(op)?, name: r.try_get(2).db(op)? }))
+            .map(|r| {
+                Ok(Tenant {
+                    id: TenantId(r.try_get(0).db(op)?),
+                    slug: r.try_get(1).db(op)?,
+                    name: r.try_get(2).db(op)?,
+                })
+            })
             .collect()
     }
 

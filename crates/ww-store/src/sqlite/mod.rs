@@ -19,8 +19,10 @@ use sqlx::sqlite::{
 };
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
+use crate::query::{
+    self, Pattern, decode_cursor, encode_cursor, fts_expression, json_path, promoted_field, text_terms,
+};
 use crate::*;
-use crate::query::{self, Pattern, decode_cursor, encode_cursor, fts_expression, json_path, promoted_field, text_terms};
 
 /// Rows per multi-row INSERT (12 columns each, well under SQLite's bind limit).
 const INSERT_CHUNK: usize = 250;
