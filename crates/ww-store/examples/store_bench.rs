@@ -1,14 +1,16 @@
-//! Builds a SQLite store holding one day of realistic council events and reports the write
-//! rate, the full-text indexing rate and search times.
+//! Builds a store holding one day of realistic council events and reports the write rate, the
+//! full-text indexing rate and search times. SQLite by default; `--pg URL` uses PostgreSQL (an
+//! existing, empty database: the bench does not drop what it writes).
 //!
 //! ```text
 //! cargo run --release -p ww-store --example store_bench -- [--events 3000000] [--batch 2000]
-//!     [--normal] [--retention] [--db /path/file.db]
+//!     [--normal] [--retention] [--db /path/file.db] [--pg postgres://user@host/db]
 //! ```
 
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
+use ww_store::postgres::{PgOptions, PgStore};
 use ww_store::sqlite::{Durability, SqliteOptions, SqliteStore};
 use ww_store::*;
 
@@ -128,7 +130,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         durability: if normal { Durability::Normal } else { Durability::Full },
         ..SqliteOptions::default()
     };
-    let store = SqliteStore::open(&path, opts).await?;
+    let (sqlite, pg) = match arg("--pg") {
+        Some(url) => (None, Some(PgStore::connect(&url, PgOptions::default()).await?)),
+        None => (Some(SqliteStore::open(&path, opts).await?), None),
+    };
+    let store: &dyn Store = match (&sqlite, &pg) {
+        (Some(s), _) => s,
+        (_, Some(p)) => p,
+        _ => return Err("no store".into()),
+    };
     let a = store.create_tenant("council-a", "Council A").await?.id;
     let b = store.create_tenant("council-b", "Council B").await?.id;
     let day_start = Utc.with_ymd_and_hms(2026, 11, 20, 0, 0, 0).single().unwrap_or_default().timestamp_micros();
@@ -168,8 +178,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let t = Instant::now();
     let mut indexed = 0u64;
-    loop {
-        let k = store.index_pending(50_000).await?;
+    while let Some(sqlite) = &sqlite {
+        let k = sqlite.index_pending(50_000).await?;
         if k == 0 {
             break;
         }
@@ -248,7 +258,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         p.items.len()
     );
     if !std::env::args().any(|a| a == "--retention") {
-        store.close().await;
+        close(&sqlite, &pg).await;
         return Ok(());
     }
     let t = Instant::now();
@@ -259,6 +269,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .await?;
     println!("retention: {gone} events deleted to halve the size in {:.1}s", t.elapsed().as_secs_f64());
-    store.close().await;
+    close(&sqlite, &pg).await;
     Ok(())
+}
+
+async fn close(sqlite: &Option<SqliteStore>, pg: &Option<PgStore>) {
+    if let Some(s) = sqlite {
+        s.close().await;
+    }
+    if let Some(p) = pg {
+        p.close().await;
+    }
 }

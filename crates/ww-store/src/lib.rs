@@ -6,6 +6,8 @@
 //! alert changes and intake checkpoints they caused: a batch is either wholly durable or absent,
 //! which is what lets the server acknowledge a batch only after [`Store::write_batch`] returns.
 
+pub mod postgres;
+mod query;
 pub mod sqlite;
 pub mod types;
 
@@ -34,7 +36,8 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// One storage backend. Implementations: `sqlite::SqliteStore` (embedded default).
+/// One storage backend. Implementations: `sqlite::SqliteStore` (embedded default) and
+/// `postgres::PgStore` (shared deployments).
 ///
 /// Reads that return tenant-owned data take a [`TenantScope`]; rows outside it are invisible
 /// (a detail lookup of another tenant's id is `NotFound`, not "forbidden", so ids leak nothing).

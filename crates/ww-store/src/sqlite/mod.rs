@@ -7,8 +7,6 @@
 //! the events up to the indexer's watermark and scans the unindexed tail; every candidate is
 //! checked against the raw line, so results are exact either way.
 
-mod query;
-
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -21,8 +19,10 @@ use sqlx::sqlite::{
 };
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
+use crate::query::{
+    self, Pattern, decode_cursor, encode_cursor, fts_expression, json_path, promoted_field, text_terms,
+};
 use crate::*;
-use query::{Pattern, decode_cursor, encode_cursor, fts_expression, json_path, promoted_field, text_terms};
 
 /// Rows per multi-row INSERT (12 columns each, well under SQLite's bind limit).
 const INSERT_CHUNK: usize = 250;

@@ -1,4 +1,4 @@
-//! Pure helpers for building SQLite queries: field names to columns, wildcard patterns to LIKE,
+//! Pure helpers for building queries (both backends): field names to columns, wildcard patterns to LIKE,
 //! page cursors and full-text match expressions. No I/O, so they are unit-tested here.
 
 use crate::{Result, StoreError};
