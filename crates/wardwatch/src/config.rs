@@ -42,8 +42,13 @@ pub struct HttpConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StoreConfig {
-    /// `sqlite` (embedded default).
+    /// `sqlite` (embedded default, in `data_dir`) or `postgres` (needs `url`).
     pub backend: String,
+    /// PostgreSQL connection URL (`postgres://user:password@host/db`). It may hold a password:
+    /// prefer `WARDWATCH_STORE_URL` or `url_file`; it never appears in logs or `Debug` output.
+    pub url: Option<Secret>,
+    /// A file holding the PostgreSQL URL (e.g. a mounted secret).
+    pub url_file: Option<PathBuf>,
     /// `full` (fsync every commit: survives power loss) or `normal` (survives a crashed process).
     pub synchronous: String,
     pub retention_days: u32,
@@ -144,7 +149,34 @@ impl Default for HttpConfig {
 
 impl Default for StoreConfig {
     fn default() -> Self {
-        StoreConfig { backend: "sqlite".into(), synchronous: "full".into(), retention_days: 90, retention_max_gb: 50.0 }
+        StoreConfig {
+            backend: "sqlite".into(),
+            url: None,
+            url_file: None,
+            synchronous: "full".into(),
+            retention_days: 90,
+            retention_max_gb: 50.0,
+        }
+    }
+}
+
+/// A configuration value that must not be printed (database URLs with passwords).
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: String) -> Self {
+        Secret(s)
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
     }
 }
 
@@ -201,6 +233,19 @@ impl Config {
         if let Ok(v) = std::env::var("WARDWATCH_STORE_SYNCHRONOUS") {
             self.store.synchronous = v;
         }
+        if let Ok(v) = std::env::var("WARDWATCH_STORE_BACKEND") {
+            self.store.backend = v;
+        }
+        if let Ok(v) = std::env::var("WARDWATCH_STORE_URL") {
+            self.store.url = Some(Secret::new(v));
+        }
+        if self.store.url.is_none()
+            && let Some(path) = &self.store.url_file
+        {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read store.url_file {}", path.display()))?;
+            self.store.url = Some(Secret::new(text.trim().to_owned()));
+        }
         Ok(())
     }
 
@@ -230,9 +275,11 @@ impl Config {
 
     fn validate(&self) -> anyhow::Result<()> {
         let mut problems = Vec::new();
-        if self.store.backend != "sqlite" {
-            problems
-                .push(format!("store.backend {:?}: only \"sqlite\" is available in this build", self.store.backend));
+        match self.store.backend.as_str() {
+            "sqlite" => {}
+            "postgres" if self.store.url.is_some() => {}
+            "postgres" => problems.push("store.backend \"postgres\" needs store.url (or WARDWATCH_STORE_URL)".into()),
+            other => problems.push(format!("store.backend {other:?}: use \"sqlite\" or \"postgres\"")),
         }
         if !matches!(self.store.synchronous.as_str(), "full" | "normal") {
             problems.push(format!("store.synchronous {:?}: use \"full\" or \"normal\"", self.store.synchronous));
@@ -316,6 +363,17 @@ listen = "127.0.0.1:6514"
         cfg.validate().expect("valid");
         assert_eq!(cfg.sources.len(), 4);
         assert_eq!(cfg.detect.assets.entries.len(), 2);
+    }
+
+    #[test]
+    fn database_urls_are_redacted_and_postgres_needs_one() {
+        let mut cfg = Config::from_toml("[store]\nbackend = \"postgres\"\nurl = \"postgres://u:hunter2@db/ww\"\n")
+            .expect("parses");
+        assert!(!format!("{cfg:?}").contains("hunter2"));
+        cfg.fill_defaults();
+        cfg.validate().expect("valid");
+        cfg.store.url = None;
+        assert!(format!("{:#}", cfg.validate().unwrap_err()).contains("needs store.url"));
     }
 
     #[test]
