@@ -15,6 +15,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 BIN="$ROOT/target/release/wardwatch"
+# The server binary may differ from the load generator's (to compare builds).
+SERVER_BIN=${BENCH_SERVER_BIN:-$BIN}
 EVENTS=${1:-${BENCH_EVENTS:-3000000}}
 CONNS=${2:-${BENCH_CONNECTIONS:-2}}
 RATE2=${BENCH_RATE2:-20000}
@@ -83,7 +85,7 @@ EOF
 
 BASE="http://127.0.0.1:$HTTP_PORT"
 echo "starting server (rules: built-in${SIGMA:+ + $SIGMA}); work dir $WORK" >&2
-RUST_LOG=${RUST_LOG:-info} "$BIN" serve --config "$WORK/wardwatch.toml" >"$WORK/server.log" 2>&1 &
+RUST_LOG=${RUST_LOG:-info} "$SERVER_BIN" serve --config "$WORK/wardwatch.toml" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 600); do
     curl -fsS "$BASE/metrics" >/dev/null 2>&1 && break
@@ -113,6 +115,7 @@ sampler() {
 
 wait_stored() { # $1 = target stored count
     for _ in $(seq 1 1200); do
+        kill -0 "$SERVER_PID" 2>/dev/null || { echo "the server died" >&2; return 1; }
         curl -fsS "$BASE/metrics" >"$WORK/m.tmp" 2>/dev/null || true
         [[ $(metric_sum "$WORK/m.tmp" ww_events_stored_total) -ge $1 ]] && return 0
         sleep 0.5

@@ -160,7 +160,8 @@ async fn user(store: &dyn Store, actor: &Actor, c: UserCommand) -> anyhow::Resul
             }
             let service_role = match service_role {
                 Some(s) => Some(
-                    ServiceRole::parse(&s).with_context(|| format!("unknown service role {s:?} (service_admin, soc_analyst)"))?,
+                    ServiceRole::parse(&s)
+                        .with_context(|| format!("unknown service role {s:?} (service_admin, soc_analyst)"))?,
                 ),
                 None => None,
             };
@@ -179,7 +180,10 @@ async fn user(store: &dyn Store, actor: &Actor, c: UserCommand) -> anyhow::Resul
                 bail!("passwords must have at least 12 characters");
             }
             let hash = ww_web::hash_password(&password);
-            let u = store.create_user(&username, &hash, service_role).await.with_context(|| format!("creating {username}"))?;
+            let u = store
+                .create_user(&username, &hash, service_role)
+                .await
+                .with_context(|| format!("creating {username}"))?;
             for (t, r) in grants {
                 store.set_membership(u.id, t.id, Some(r)).await?;
                 audit(store, actor, Some(t.id), "user.grant", format!("user:{username}")).await;
@@ -206,7 +210,8 @@ async fn token(store: &dyn Store, actor: &Actor, c: TokenCommand) -> anyhow::Res
     match c {
         TokenCommand::Create { tenant, purpose, role: r, source, name } => {
             let t = store.tenant_by_slug(&tenant).await.with_context(|| format!("tenant {tenant}"))?;
-            let purpose = TokenPurpose::parse(&purpose).with_context(|| format!("unknown purpose {purpose:?} (ingest, api)"))?;
+            let purpose =
+                TokenPurpose::parse(&purpose).with_context(|| format!("unknown purpose {purpose:?} (ingest, api)"))?;
             let new = NewToken {
                 tenant: t.id,
                 name,

@@ -231,7 +231,8 @@ impl Config {
     fn validate(&self) -> anyhow::Result<()> {
         let mut problems = Vec::new();
         if self.store.backend != "sqlite" {
-            problems.push(format!("store.backend {:?}: only \"sqlite\" is available in this build", self.store.backend));
+            problems
+                .push(format!("store.backend {:?}: only \"sqlite\" is available in this build", self.store.backend));
         }
         if !matches!(self.store.synchronous.as_str(), "full" | "normal") {
             problems.push(format!("store.synchronous {:?}: use \"full\" or \"normal\"", self.store.synchronous));

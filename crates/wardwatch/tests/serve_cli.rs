@@ -59,7 +59,8 @@ fn sigkill_under_load_loses_no_acknowledged_event() {
     let url = server.url("/api/v1/ingest");
     let threads: Vec<_> = (0..4)
         .map(|_| {
-            let (acked, next, stop, url, token) = (acked.clone(), next.clone(), stop.clone(), url.clone(), token.clone());
+            let (acked, next, stop, url, token) =
+                (acked.clone(), next.clone(), stop.clone(), url.clone(), token.clone());
             std::thread::spawn(move || {
                 let agent = agent();
                 while !stop.load(Ordering::Relaxed) {
@@ -101,7 +102,12 @@ fn sigkill_under_load_loses_no_acknowledged_event() {
     let stored: HashSet<u64> =
         all_events(&agent, &server, "source=load").iter().filter_map(|e| e["fields"]["seq"].as_u64()).collect();
     let lost: Vec<u64> = acked.iter().copied().filter(|s| !stored.contains(s)).collect();
-    println!("acknowledged {} events before SIGKILL; {} stored after restart; lost {}", acked.len(), stored.len(), lost.len());
+    println!(
+        "acknowledged {} events before SIGKILL; {} stored after restart; lost {}",
+        acked.len(),
+        stored.len(),
+        lost.len()
+    );
     assert!(lost.is_empty(), "{} acknowledged events lost, e.g. {:?}", lost.len(), &lost[..lost.len().min(10)]);
 }
 
@@ -125,8 +131,11 @@ fn syslog_over_tcp_and_udp_becomes_an_alert_for_its_tenant_only() {
     }
     tcp.flush().expect("flush");
     let udp = UdpSocket::bind("127.0.0.1:0").expect("udp");
-    udp.send_to(b"<134>Nov 21 10:01:00 fw01 kernel: DROP IN=eth0 SRC=198.51.100.7 DST=10.0.0.5 PROTO=TCP DPT=3389", ("127.0.0.1", server.syslog_udp))
-        .expect("udp send");
+    udp.send_to(
+        b"<134>Nov 21 10:01:00 fw01 kernel: DROP IN=eth0 SRC=198.51.100.7 DST=10.0.0.5 PROTO=TCP DPT=3389",
+        ("127.0.0.1", server.syslog_udp),
+    )
+    .expect("udp send");
     let ana = server.login("ana", PASSWORD);
     wait_for("30 sshd events over TCP", Duration::from_secs(20), || {
         all_events(&ana, &server, "source=syslog-tcp&q=203.0.113.9").len() == 30
@@ -138,9 +147,9 @@ fn syslog_over_tcp_and_udp_becomes_an_alert_for_its_tenant_only() {
     wait_for("an aggregated sshd alert", Duration::from_secs(20), || {
         let mut r = ana.get(&server.url("/api/v1/alerts")).call().expect("alerts");
         alerts_json = r.body_mut().read_json().expect("json");
-        alerts_json["items"].as_array().is_some_and(|a| {
-            a.iter().any(|x| x["entity"] == "203.0.113.9" && x["count"].as_u64().unwrap_or(0) >= 30)
-        })
+        alerts_json["items"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|x| x["entity"] == "203.0.113.9" && x["count"].as_u64().unwrap_or(0) >= 30))
     });
     // One alert for all 30 matches of a rule on that IP, not 30 alerts.
     let items = alerts_json["items"].as_array().cloned().unwrap_or_default();
@@ -163,9 +172,9 @@ fn which(cmd: &str) -> Option<String> {
 
 #[test]
 fn rsyslog_forwards_to_syslog_tcp_and_to_the_bulk_endpoint() {
-    let Some(rsyslogd) = which("rsyslogd").or_else(|| {
-        std::path::Path::new("/usr/sbin/rsyslogd").exists().then(|| "/usr/sbin/rsyslogd".to_owned())
-    }) else {
+    let Some(rsyslogd) = which("rsyslogd")
+        .or_else(|| std::path::Path::new("/usr/sbin/rsyslogd").exists().then(|| "/usr/sbin/rsyslogd".to_owned()))
+    else {
         eprintln!("skipping: rsyslogd is not installed (Debian package rsyslog; .ci/run installs it)");
         return;
     };

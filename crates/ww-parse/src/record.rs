@@ -169,7 +169,13 @@ mod wrapped_access_tests {
     #[test]
     fn nginx_access_line_inside_syslog_is_read_as_an_access_log() {
         let line = "<190>Nov 21 10:00:00 web01 nginx: 203.0.113.5 - - [21/Nov/2026:10:00:00 +0000] \"GET /appeals/10001 HTTP/1.1\" 200 512 \"-\" \"curl/8.0\"";
-        let p = parse_record(RecordFormat::Auto, line.as_bytes(), ww_core::time::parse_utc("2026-11-21T10:00:01Z").expect("time"), None, "s");
+        let p = parse_record(
+            RecordFormat::Auto,
+            line.as_bytes(),
+            ww_core::time::parse_utc("2026-11-21T10:00:01Z").expect("time"),
+            None,
+            "s",
+        );
         assert_eq!(p.error, None);
         assert_eq!(p.event.kind, SourceKind::AccessLog);
         assert_eq!(p.event.fields.get_str("c-ip"), Some("203.0.113.5"));

@@ -147,9 +147,7 @@ pub fn start(
     let mut threads = Vec::new();
     let max_events = opts.max_commit_events.max(1);
     threads.push(
-        std::thread::Builder::new()
-            .name("ww-gather".into())
-            .spawn(move || gather(rx, depth, work_tx, max_events))?,
+        std::thread::Builder::new().name("ww-gather".into()).spawn(move || gather(rx, depth, work_tx, max_events))?,
     );
     for i in 0..workers {
         let work_rx = work_rx.clone();
@@ -214,7 +212,8 @@ fn worker(
             let format = batch.source.format.parse::<RecordFormat>().unwrap_or(RecordFormat::Auto);
             let mut failures = 0;
             let mut oldest: Option<Timestamp> = None;
-            for rec in &batch.records {
+            let n_records = batch.records.len();
+            for rec in batch.records {
                 oldest = Some(oldest.map_or(rec.received_at, |o| o.min(rec.received_at)));
                 let parsed =
                     parse_record(format, &rec.bytes, rec.received_at, rec.context.as_deref(), &batch.source.name);
@@ -246,7 +245,8 @@ fn worker(
                     host: promoted.host,
                     src_ip: promoted.src_ip,
                     user: promoted.user,
-                    raw: rec.bytes.clone(),
+                    // Moved, not copied: the record is not needed once parsed.
+                    raw: rec.bytes,
                     fields_json,
                     parse_error: parsed.error,
                 });
@@ -256,7 +256,7 @@ fn worker(
                 ack: batch.ack,
                 checkpoint: batch.checkpoint.map(|c| Checkpoint { key: c.key, value: c.value }),
                 enqueued: batch.enqueued,
-                events: batch.records.len(),
+                events: n_records,
                 parse_failures: failures,
                 received_at: oldest,
             });

@@ -301,6 +301,20 @@ impl SqliteStore {
         Ok(done)
     }
 
+    /// Stored events not yet in the full-text index: the highest event id minus the indexer's
+    /// watermark (two key lookups, unlike `stats()`, whose counts scan the events table; events
+    /// deleted by retention above the watermark are still counted until it passes them).
+    pub async fn fulltext_lag(&self) -> Result<u64> {
+        let lag: i64 = sqlx::query_scalar(
+            "SELECT max(0, (SELECT value FROM meta WHERE key = 'max_event_id') - \
+             (SELECT value FROM meta WHERE key = 'fts_watermark'))",
+        )
+        .fetch_one(&self.reader)
+        .await
+        .db("read full-text lag")?;
+        Ok(u64::try_from(lag).unwrap_or(0))
+    }
+
     /// Closes both pools, checkpointing the WAL.
     pub async fn close(&self) {
         self.reader.close().await;
@@ -452,7 +466,13 @@ impl SqliteStore {
     }
 
     /// One tenant's page of matching events (up to `limit` rows, newest first).
-    async fn search_tenant(&self, tenant: TenantId, q: &EventQuery, plan: &SearchPlan, limit: u32) -> Result<Vec<StoredEvent>> {
+    async fn search_tenant(
+        &self,
+        tenant: TenantId,
+        q: &EventQuery,
+        plan: &SearchPlan,
+        limit: u32,
+    ) -> Result<Vec<StoredEvent>> {
         let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT ");
         qb.push(EVENT_COLUMNS);
         qb.push(" FROM events e JOIN sources s ON s.id = e.source_id WHERE e.tenant_id = ");
@@ -662,7 +682,12 @@ impl Store for SqliteStore {
             .await
             .db("read checkpoints")?;
         rows.iter()
-            .map(|r| Ok(Checkpoint { key: r.try_get(0).db("read checkpoints")?, value: r.try_get(1).db("read checkpoints")? }))
+            .map(|r| {
+                Ok(Checkpoint {
+                    key: r.try_get(0).db("read checkpoints")?,
+                    value: r.try_get(1).db("read checkpoints")?,
+                })
+            })
             .collect()
     }
 
@@ -938,9 +963,7 @@ impl Store for SqliteStore {
             .await
             .db("read disabled rules")?;
         rows.iter()
-            .map(|r| {
-                Ok((TenantId(r.try_get(0).db("read disabled rules")?), r.try_get(1).db("read disabled rules")?))
-            })
+            .map(|r| Ok((TenantId(r.try_get(0).db("read disabled rules")?), r.try_get(1).db("read disabled rules")?)))
             .collect()
     }
 
@@ -1000,8 +1023,10 @@ impl Store for SqliteStore {
     }
 
     async fn tenants(&self) -> Result<Vec<Tenant>> {
-        let rows =
-            sqlx::query("SELECT id, slug, name FROM tenants ORDER BY id").fetch_all(&self.reader).await.db("read tenants")?;
+        let rows = sqlx::query("SELECT id, slug, name FROM tenants ORDER BY id")
+            .fetch_all(&self.reader)
+            .await
+            .db("read tenants")?;
         rows.iter()
             .map(|r| {
                 Ok(Tenant {
@@ -1186,7 +1211,8 @@ impl Store for SqliteStore {
 
     async fn revoke_token(&self, scope: &TenantScope, id: i64) -> Result<()> {
         let op = "revoke token";
-        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ");
+        let mut qb: QueryBuilder<Sqlite> =
+            QueryBuilder::new("UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ");
         qb.push_bind(us(&Utc::now())).push(") WHERE id = ").push_bind(id).push(" AND tenant_id IN ");
         push_tenants(&mut qb, scope);
         let n = qb.build().execute(&self.writer).await.db(op)?.rows_affected();
@@ -1204,8 +1230,9 @@ impl Store for SqliteStore {
         // Deployment-wide entries (no tenant) are shown only to a scope covering every tenant.
         let total: i64 = sqlx::query_scalar("SELECT count(*) FROM tenants").fetch_one(&self.reader).await.db(op)?;
         let all = usize::try_from(total).is_ok_and(|t| t <= scope.tenants().len());
-        let mut qb: QueryBuilder<Sqlite> =
-            QueryBuilder::new("SELECT id, at, actor, tenant_id, action, target, detail FROM audit_log WHERE (tenant_id IN ");
+        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "SELECT id, at, actor, tenant_id, action, target, detail FROM audit_log WHERE (tenant_id IN ",
+        );
         push_tenants(&mut qb, scope);
         if all {
             qb.push(" OR tenant_id IS NULL");
@@ -1338,17 +1365,15 @@ impl SqliteStore {
 
 async fn insert_audit(conn: &mut SqliteConnection, e: &AuditEntry) -> Result<()> {
     let detail = serde_json::to_string(&e.detail).map_err(|_| corrupt("audit detail"))?;
-    sqlx::query(
-        "INSERT INTO audit_log (at, actor, tenant_id, action, target, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )
-    .bind(us(&e.at))
-    .bind(&e.actor.name)
-    .bind(e.tenant.map(|t| t.0))
-    .bind(&e.action)
-    .bind(&e.target)
-    .bind(detail)
-    .execute(conn)
-    .await
-    .db("write audit")?;
+    sqlx::query("INSERT INTO audit_log (at, actor, tenant_id, action, target, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+        .bind(us(&e.at))
+        .bind(&e.actor.name)
+        .bind(e.tenant.map(|t| t.0))
+        .bind(&e.action)
+        .bind(&e.target)
+        .bind(detail)
+        .execute(conn)
+        .await
+        .db("write audit")?;
     Ok(())
 }

@@ -27,8 +27,7 @@ pub(crate) fn promoted_field(name: &str) -> Option<Promoted> {
     const HOST: &[&str] = &["host", "hostname", "computer", "computername", "host.name", "workstationname"];
     const SRC_IP: &[&str] =
         &["src_ip", "srcip", "src", "source_ip", "source.ip", "c-ip", "client_ip", "clientip", "ipaddress"];
-    const USER: &[&str] =
-        &["user", "user_name", "username", "user.name", "targetusername", "cs-username", "account"];
+    const USER: &[&str] = &["user", "user_name", "username", "user.name", "targetusername", "cs-username", "account"];
     let lower = name.to_ascii_lowercase();
     if HOST.contains(&lower.as_str()) {
         Some(Promoted::Host)
@@ -124,7 +123,8 @@ pub(crate) fn decode_cursor<const N: usize>(s: &str) -> Result<[i64; N]> {
             None => (false, t),
         };
         let v = u64::from_str_radix(digits, 16).map_err(|_| bad())?;
-        *slot = if neg { 0i64.checked_sub_unsigned(v).ok_or_else(bad)? } else { i64::try_from(v).map_err(|_| bad())? };
+        *slot =
+            if neg { 0i64.checked_sub_unsigned(v).ok_or_else(bad)? } else { i64::try_from(v).map_err(|_| bad())? };
     }
     if parts.next().is_some() {
         return Err(bad());

@@ -39,7 +39,15 @@ pub fn ev(
     }
 }
 
-pub fn upsert(tenant: TenantId, rule: &str, entity: &str, opened: i64, secs: i64, delta: u64, score: u8) -> AlertUpsert {
+pub fn upsert(
+    tenant: TenantId,
+    rule: &str,
+    entity: &str,
+    opened: i64,
+    secs: i64,
+    delta: u64,
+    score: u8,
+) -> AlertUpsert {
     AlertUpsert {
         key: AlertKey {
             tenant,
@@ -83,7 +91,10 @@ pub async fn two_tenants(s: &dyn Store) -> (TenantId, TenantId) {
 /// checkpoints of that batch.
 pub async fn batch_atomicity(s: &dyn Store) {
     let (a, _) = two_tenants(s).await;
-    let first = WriteBatch { events: vec![ev(1, a, "fw", 0, None, None, None, "one", serde_json::json!({}))], ..Default::default() };
+    let first = WriteBatch {
+        events: vec![ev(1, a, "fw", 0, None, None, None, "one", serde_json::json!({}))],
+        ..Default::default()
+    };
     s.write_batch(&first).await.unwrap();
     let bad = WriteBatch {
         events: vec![
@@ -91,7 +102,12 @@ pub async fn batch_atomicity(s: &dyn Store) {
             ev(1, a, "fw", 2, None, None, None, "dup", serde_json::json!({})),
         ],
         alerts: vec![upsert(a, "r1", "10.0.0.1", 2, 1, 1, 50)],
-        novelty: vec![NoveltyKey { tenant: a, rule_id: "r1".into(), entity_kind: EntityKind::SourceIp, entity: "x".into() }],
+        novelty: vec![NoveltyKey {
+            tenant: a,
+            rule_id: "r1".into(),
+            entity_kind: EntityKind::SourceIp,
+            entity: "x".into(),
+        }],
         checkpoints: vec![Checkpoint { key: "file:fw:/x".into(), value: "{\"offset\":9}".into() }],
     };
     assert!(s.write_batch(&bad).await.is_err(), "duplicate id must fail the batch");
@@ -304,12 +320,21 @@ pub async fn search_semantics(s: &dyn Store, catch_up: impl AsyncFn()) {
     // Promoted columns, case-insensitive, aliases.
     assert_eq!(count(EventQuery { fields: vec![field("host", "ws-01")], ..q() }).await, expect(&|i| i % 4 == 1));
     assert_eq!(count(EventQuery { fields: vec![field("Computer", "WS-01")], ..q() }).await, expect(&|i| i % 4 == 1));
-    assert_eq!(count(EventQuery { fields: vec![field("TargetUserName", "ADMIN*")], ..q() }).await, expect(&|i| i % 3 == 1));
-    assert_eq!(count(EventQuery { fields: vec![field("c-ip", "192.168.1.?")], ..q() }).await, expect(&|i| i % 2 == 1 && i < 10));
+    assert_eq!(
+        count(EventQuery { fields: vec![field("TargetUserName", "ADMIN*")], ..q() }).await,
+        expect(&|i| i % 3 == 1)
+    );
+    assert_eq!(
+        count(EventQuery { fields: vec![field("c-ip", "192.168.1.?")], ..q() }).await,
+        expect(&|i| i % 2 == 1 && i < 10)
+    );
     assert_eq!(count(EventQuery { fields: vec![field("user", "admin")], ..q() }).await, Vec::<i64>::new());
     // JSON fields: numbers, wildcards, LIKE metacharacters and backslashes are literal.
     assert_eq!(count(EventQuery { fields: vec![field("EventID", "4625")], ..q() }).await, expect(&|i| i % 2 == 0));
-    assert_eq!(count(EventQuery { fields: vec![field("Image", "*\\p1?.exe")], ..q() }).await, expect(&|i| (10..20).contains(&i)));
+    assert_eq!(
+        count(EventQuery { fields: vec![field("Image", "*\\p1?.exe")], ..q() }).await,
+        expect(&|i| (10..20).contains(&i))
+    );
     assert_eq!(count(EventQuery { fields: vec![field("Image", "c:\\windows\\p7.EXE")], ..q() }).await, vec![8]);
     assert_eq!(count(EventQuery { fields: vec![field("msg", "50% off_sale")], ..q() }).await.len(), 60);
     assert_eq!(count(EventQuery { fields: vec![field("msg", "50_ off*")], ..q() }).await.len(), 0);
@@ -426,7 +451,8 @@ pub async fn alerts(s: &dyn Store) {
     assert_eq!(p2.items.iter().map(|x| x.rule_id.as_str()).collect::<Vec<_>>(), vec!["noise"]);
     assert!(p2.next_cursor.is_none());
 
-    let change = |to, reason| AlertStateChange { to, reason, note: Some("checked".into()), actor: Actor::user("alice") };
+    let change =
+        |to, reason| AlertStateChange { to, reason, note: Some("checked".into()), actor: Actor::user("alice") };
     assert!(matches!(
         s.set_alert_state(&scope, brute.id, &change(AlertState::Closed, None)).await,
         Err(StoreError::Invalid(_))
@@ -447,7 +473,10 @@ pub async fn alerts(s: &dyn Store) {
         s.set_alert_state(&scope, brute.id, &change(AlertState::Escalated, None)).await,
         Err(StoreError::Conflict(_))
     ));
-    assert!(matches!(s.set_alert_state(&scope, 9999, &change(AlertState::Acknowledged, None)).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        s.set_alert_state(&scope, 9999, &change(AlertState::Acknowledged, None)).await,
+        Err(StoreError::NotFound)
+    ));
     let h = s.get_alert(&scope, brute.id).await.unwrap().history;
     assert_eq!(
         h.iter().map(|e| (e.from, e.to, e.reason)).collect::<Vec<_>>(),
@@ -535,11 +564,25 @@ pub async fn retention(s: &dyn Store, catch_up: impl AsyncFn()) {
         let tenant = if i % 2 == 0 { a } else { b };
         // i < 100: ten days old; the rest: within the last day.
         let secs = if i < 100 { -10 * day + i } else { -day / 2 + i };
-        events.push(ev(i + 1, tenant, "fw", secs, None, None, None, &format!("line tok{i}q {}", "x".repeat(200)), serde_json::json!({})));
+        events.push(ev(
+            i + 1,
+            tenant,
+            "fw",
+            secs,
+            None,
+            None,
+            None,
+            &format!("line tok{i}q {}", "x".repeat(200)),
+            serde_json::json!({}),
+        ));
     }
-    s.write_batch(&WriteBatch { events, alerts: vec![upsert(a, "r", "ip", 1, -10 * day, 1, 50)], ..Default::default() })
-        .await
-        .unwrap();
+    s.write_batch(&WriteBatch {
+        events,
+        alerts: vec![upsert(a, "r", "ip", 1, -10 * day, 1, 50)],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
     catch_up().await;
     let now = t(0);
     let gone = s.apply_retention(now, &Retention { max_age_days: 7, max_bytes: u64::MAX }).await.unwrap();
@@ -549,7 +592,10 @@ pub async fn retention(s: &dyn Store, catch_up: impl AsyncFn()) {
     assert_eq!(all.items.len(), 300);
     assert!(all.items.iter().all(|e| e.id > 100));
     assert!(s.search_events(&both, &EventQuery { text: Some("tok5q".into()), ..q() }).await.unwrap().items.is_empty());
-    assert_eq!(s.search_events(&both, &EventQuery { text: Some("TOK150Q".into()), ..q() }).await.unwrap().items.len(), 1);
+    assert_eq!(
+        s.search_events(&both, &EventQuery { text: Some("TOK150Q".into()), ..q() }).await.unwrap().items.len(),
+        1
+    );
     assert_eq!(s.stats().await.unwrap().alerts, 1, "alerts are kept");
     assert_eq!(s.list_alerts(&TenantScope::one(a), &AlertQuery::default()).await.unwrap().items[0].count, 1);
 
