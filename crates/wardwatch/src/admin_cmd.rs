@@ -107,7 +107,7 @@ pub fn run(args: AdminArgs) -> anyhow::Result<u8> {
     }
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     rt.block_on(async move {
-        let store = crate::serve::open_store(&cfg).await?;
+        let store = crate::serve::open_store(&cfg).await?.store();
         let actor = Actor { name: format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into())) };
         match args.command {
             AdminCommand::Tenant(c) => tenant(&*store, &actor, c).await,

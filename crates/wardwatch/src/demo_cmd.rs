@@ -249,9 +249,16 @@ fn replay(args: &DemoArgs, syslog: SocketAddr, bulk_url: &str, token: &str) -> a
             }
         } else {
             let chunk = &mut chunks[next_conn];
-            // RFC 6587 octet counting: "<length> <message>".
-            write!(chunk, "{} ", bytes.len())?;
-            chunk.extend_from_slice(&bytes);
+            if bytes.first() == Some(&b'<') {
+                // RFC 6587 octet counting: "<length> <message>".
+                write!(chunk, "{} ", bytes.len())?;
+                chunk.extend_from_slice(&bytes);
+            } else {
+                // A PRI-less record (a Windows JSON document with --syslog-only): receivers take
+                // a count as octet counting only before a `<`, so send it newline-framed.
+                chunk.extend(bytes.iter().map(|&b| if b == b'\n' { b' ' } else { b }));
+                chunk.push(b'\n');
+            }
             stats.syslog += 1;
             if chunk.len() >= 128 * 1024 {
                 let full = std::mem::replace(chunk, Vec::with_capacity(256 * 1024));

@@ -314,3 +314,71 @@ paths = ["{log}"]
     });
     assert!(server.log().contains("rules reloaded on SIGHUP"));
 }
+
+/// A fresh PostgreSQL database for one test, dropped afterwards; `None` (with the reason
+/// printed) when no server answers.
+struct PgDatabase {
+    name: String,
+}
+
+impl PgDatabase {
+    fn create() -> Option<PgDatabase> {
+        let name = format!(
+            "ww_serve_{}_{}",
+            std::process::id(),
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos())
+        );
+        let ok = Command::new("psql")
+            .args(["-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-qc", &format!("CREATE DATABASE {name}")])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !ok {
+            eprintln!("skipping: no PostgreSQL at 127.0.0.1:5432 (or no psql); .ci/run starts one");
+            return None;
+        }
+        Some(PgDatabase { name })
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let _ = Command::new("psql")
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+                "-d",
+                "postgres",
+                "-qc",
+                &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+            ])
+            .output();
+    }
+}
+
+#[test]
+fn postgres_backend_serves_the_same_flow() {
+    let Some(db) = PgDatabase::create() else { return };
+    let server = Server::start(&format!(
+        "\n[store]\nbackend = \"postgres\"\nurl = \"postgres://postgres@127.0.0.1:5432/{}\"\n",
+        db.name
+    ));
+    server.create_user("ana", PASSWORD, &["--tenant", "wardshire", "--role", "analyst"]);
+    let mut tcp = TcpStream::connect(("127.0.0.1", server.syslog_tcp)).expect("connect");
+    for i in 0..12 {
+        writeln!(tcp, "<38>Nov 21 11:00:{i:02} web01 sshd[812]: Failed password for invalid user guest{i} from 198.51.100.99 port 5{i:04} ssh2")
+            .expect("send");
+    }
+    tcp.flush().expect("flush");
+    let ana = server.login("ana", PASSWORD);
+    wait_for("12 events stored in PostgreSQL", Duration::from_secs(20), || {
+        all_events(&ana, &server, "q=198.51.100.99").len() == 12
+    });
+    wait_for("an aggregated alert", Duration::from_secs(20), || {
+        let mut r = ana.get(&server.url("/api/v1/alerts")).call().expect("alerts");
+        let v: Value = r.body_mut().read_json().expect("json");
+        v["items"].as_array().is_some_and(|a| a.iter().any(|x| x["entity"] == "198.51.100.99" && x["count"] == 12))
+    });
+    assert!(!server.dir.path().join("data/wardwatch.db").exists(), "PostgreSQL mode must not create an SQLite file");
+}

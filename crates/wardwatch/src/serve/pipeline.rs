@@ -212,7 +212,8 @@ fn worker(
             let format = batch.source.format.parse::<RecordFormat>().unwrap_or(RecordFormat::Auto);
             let mut failures = 0;
             let mut oldest: Option<Timestamp> = None;
-            for rec in &batch.records {
+            let n_records = batch.records.len();
+            for rec in batch.records {
                 oldest = Some(oldest.map_or(rec.received_at, |o| o.min(rec.received_at)));
                 let parsed =
                     parse_record(format, &rec.bytes, rec.received_at, rec.context.as_deref(), &batch.source.name);
@@ -248,7 +249,8 @@ fn worker(
                     host: promoted.host,
                     src_ip: promoted.src_ip,
                     user: promoted.user,
-                    raw: rec.bytes.clone(),
+                    // Moved, not copied: the record is not needed once parsed.
+                    raw: rec.bytes,
                     fields_json,
                     parse_error: parsed.error,
                 });
@@ -258,7 +260,7 @@ fn worker(
                 ack: batch.ack,
                 checkpoint: batch.checkpoint.map(|c| Checkpoint { key: c.key, value: c.value }),
                 enqueued: batch.enqueued,
-                events: batch.records.len(),
+                events: n_records,
                 parse_failures: failures,
                 received_at: oldest,
             });

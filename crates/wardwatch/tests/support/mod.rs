@@ -40,9 +40,7 @@ data_dir = "{data}"
 [http]
 listen = "127.0.0.1:{http}"
 
-[store]
-synchronous = "normal"
-
+{store}
 [[tenants]]
 slug = "wardshire"
 name = "Wardshire District Council"
@@ -70,7 +68,8 @@ type = "syslog_tcp"
 listen = "127.0.0.1:{east_tcp}"
 {extra}
 "#,
-            data = dir.path().join("data").display()
+            data = dir.path().join("data").display(),
+            store = if extra.contains("[store]") { "" } else { "[store]\nsynchronous = \"normal\"\n" },
         );
         std::fs::write(dir.path().join("wardwatch.toml"), cfg).expect("write config");
         Server { dir, http, syslog_tcp, syslog_udp, child: None }

@@ -301,6 +301,20 @@ impl SqliteStore {
         Ok(done)
     }
 
+    /// Stored events not yet in the full-text index: the highest event id minus the indexer's
+    /// watermark (two key lookups, unlike `stats()`, whose counts scan the events table; events
+    /// deleted by retention above the watermark are still counted until it passes them).
+    pub async fn fulltext_lag(&self) -> Result<u64> {
+        let lag: i64 = sqlx::query_scalar(
+            "SELECT max(0, (SELECT value FROM meta WHERE key = 'max_event_id') - \
+             (SELECT value FROM meta WHERE key = 'fts_watermark'))",
+        )
+        .fetch_one(&self.reader)
+        .await
+        .db("read full-text lag")?;
+        Ok(u64::try_from(lag).unwrap_or(0))
+    }
+
     /// Closes both pools, checkpointing the WAL.
     pub async fn close(&self) {
         self.reader.close().await;
