@@ -17,7 +17,7 @@ use support::{Server, agent};
 const PASSWORD: &str = "correct horse battery staple";
 
 /// Every event the API returns for `query`, following cursors.
-fn all_events(agent: &ureq::Agent, server: &Server, query: &str) -> Vec<Value> {
+fn all_events(agent: &support::Session, server: &Server, query: &str) -> Vec<Value> {
     let mut out = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
@@ -282,7 +282,7 @@ paths = ["{log}"]
         let mut f = std::fs::OpenOptions::new().append(true).open(&log).expect("open log");
         writeln!(f, "{line}").expect("append");
     };
-    let canary_alerts = |ana: &ureq::Agent| -> usize {
+    let canary_alerts = |ana: &support::Session| -> usize {
         let mut r = ana.get(&server.url("/api/v1/alerts")).call().expect("alerts");
         let v: Value = r.body_mut().read_json().expect("json");
         v["items"]

@@ -172,16 +172,37 @@ listen = "127.0.0.1:{east_tcp}"
         self.admin(&args).lines().find(|l| l.starts_with("ww_")).expect("token printed").trim().to_owned()
     }
 
-    /// Logs in and returns an agent carrying the session cookie.
-    pub fn login(&self, user: &str, password: &str) -> ureq::Agent {
-        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    /// Logs in and returns a session that sends its cookie with every request.
+    pub fn login(&self, user: &str, password: &str) -> Session {
+        let agent = agent();
         let resp = agent
             .post(&self.url("/api/v1/login"))
             .header("X-Requested-With", "wardwatch")
             .send_json(serde_json::json!({"username": user, "password": password}))
             .expect("login request");
         assert_eq!(resp.status().as_u16(), 200, "login failed");
-        agent
+        let cookie = resp
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|v| v.split(';').next().filter(|c| c.starts_with("ww_session=")))
+            .expect("session cookie")
+            .to_owned();
+        Session { agent, cookie }
+    }
+}
+
+/// A logged-in user: each request carries the session cookie (no cookie jar, so two sessions
+/// in one test never mix).
+pub struct Session {
+    agent: ureq::Agent,
+    cookie: String,
+}
+
+impl Session {
+    pub fn get(&self, url: &str) -> ureq::RequestBuilder<ureq::typestate::WithoutBody> {
+        self.agent.get(url).header("Cookie", &self.cookie)
     }
 }
 
