@@ -13,6 +13,7 @@ pub mod alert;
 pub mod corpora;
 pub mod diag;
 pub mod event;
+pub mod incident;
 pub mod sink;
 pub mod time;
 

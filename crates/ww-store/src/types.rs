@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 pub use ww_core::alert::{AlertKey, AlertUpsert, EntityKind, NoveltyKey, OpenAlert, TenantId};
+pub use ww_core::incident::*;
 pub use ww_core::time::Timestamp;
 
 /// The tenants a caller may see. Built by authentication (a tenant user sees their tenants, a
@@ -455,6 +456,34 @@ pub struct StoreStats {
     pub db_bytes: u64,
     /// Events not yet in the full-text index (it may lag under load).
     pub unindexed_events: u64,
+}
+
+/// Everything about one incident that the caller's scope may see: the shared headline plus the
+/// child records of the caller's tenants only.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IncidentDetail {
+    pub incident: Incident,
+    pub alerts: Vec<Alert>,
+    pub events: Vec<StoredEvent>,
+    pub tasks: Vec<Task>,
+    pub observables: Vec<Observable>,
+    pub evidence: Vec<Evidence>,
+    pub notes: Vec<Note>,
+    pub services: Vec<AffectedService>,
+    pub breaches: Vec<Breach>,
+}
+
+/// Headline counts for the console's dashboard, over the caller's scope.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DashboardCounts {
+    /// Events since `since` whose `action`-like field says the traffic was denied or blocked
+    /// (see the store's implementation for the field names it counts).
+    pub blocked: u64,
+    pub events: u64,
+    /// Alerts first seen since `since` with score >= the serious threshold.
+    pub serious_alerts: u64,
+    pub open_alerts: u64,
+    pub open_incidents: u64,
 }
 
 #[cfg(test)]
