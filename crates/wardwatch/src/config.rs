@@ -25,6 +25,84 @@ pub struct Config {
     pub tenants: Vec<TenantConfig>,
     /// Intake sources; each belongs to one tenant.
     pub sources: Vec<SourceConfig>,
+    /// Email and webhook notifications.
+    pub notify: NotifyConfig,
+}
+
+/// Notifications: who is told what is each user's own preference (console, Settings); this
+/// section says how messages leave the server.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NotifyConfig {
+    /// Run the notifier at all. Default true (it sends nothing until users give an address).
+    pub enabled: bool,
+    /// The console's public address, for links in messages (e.g. `https://wardwatch.council.gov.uk`).
+    pub base_url: Option<String>,
+    /// How often the notifier looks for news.
+    pub interval_secs: u64,
+    /// Alerts with at least this triage score are "serious".
+    pub serious_score: u8,
+    /// Tell assignees this many hours before a task is due (and again when it is overdue).
+    pub task_due_hours: u32,
+    /// Allow webhooks over plain http to this machine (127.0.0.1, ::1, localhost). Default true.
+    pub webhook_allow_loopback_http: bool,
+    pub smtp: Option<SmtpSettings>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpSettings {
+    pub host: String,
+    /// Default 587 (STARTTLS); 465 for `tls`, 25 for an internal relay.
+    #[serde(default = "default_smtp_port")]
+    pub port: u16,
+    /// `starttls` (default), `tls`, or `none` for a relay on this host or a trusted network.
+    #[serde(default = "default_smtp_security")]
+    pub security: ww_notify::smtp::SmtpSecurity,
+    pub username: Option<String>,
+    /// Prefer `password_file` or `WARDWATCH_SMTP_PASSWORD`; never logged.
+    pub password: Option<Secret>,
+    pub password_file: Option<PathBuf>,
+    /// The sender, e.g. `wardwatch <wardwatch@council.gov.uk>`.
+    pub from: String,
+}
+
+fn default_smtp_port() -> u16 {
+    587
+}
+
+fn default_smtp_security() -> ww_notify::smtp::SmtpSecurity {
+    ww_notify::smtp::SmtpSecurity::Starttls
+}
+
+impl Default for NotifyConfig {
+    fn default() -> Self {
+        NotifyConfig {
+            enabled: true,
+            base_url: None,
+            interval_secs: 30,
+            serious_score: 60,
+            task_due_hours: 24,
+            webhook_allow_loopback_http: true,
+            smtp: None,
+        }
+    }
+}
+
+impl NotifyConfig {
+    /// The SMTP settings for `ww-notify`, with the password resolved.
+    pub fn smtp_config(&self) -> Option<ww_notify::smtp::SmtpConfig> {
+        let s = self.smtp.as_ref()?;
+        Some(ww_notify::smtp::SmtpConfig {
+            host: s.host.clone(),
+            port: s.port,
+            security: s.security,
+            username: s.username.clone(),
+            password: s.password.as_ref().map(|p| p.expose().to_owned()),
+            from: s.from.clone(),
+            timeout: std::time::Duration::from_secs(20),
+        })
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -132,6 +210,7 @@ impl Default for Config {
             detect: ww_detect::DetectConfig::default(),
             tenants: Vec::new(),
             sources: Vec::new(),
+            notify: NotifyConfig::default(),
         }
     }
 }
@@ -239,6 +318,17 @@ impl Config {
         if let Ok(v) = std::env::var("WARDWATCH_STORE_URL") {
             self.store.url = Some(Secret::new(v));
         }
+        if let Some(smtp) = &mut self.notify.smtp {
+            if let Ok(v) = std::env::var("WARDWATCH_SMTP_PASSWORD") {
+                smtp.password = Some(Secret::new(v));
+            } else if smtp.password.is_none()
+                && let Some(path) = &smtp.password_file
+            {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read notify.smtp.password_file {}", path.display()))?;
+                smtp.password = Some(Secret::new(text.trim_end_matches(['\r', '\n']).to_owned()));
+            }
+        }
         if self.store.url.is_none()
             && let Some(path) = &self.store.url_file
         {
@@ -306,6 +396,22 @@ impl Config {
                     problems.push(format!("source {:?}: `paths` is required", s.name));
                 }
                 _ => {}
+            }
+        }
+        if let Some(url) = &self.notify.base_url
+            && !(url.starts_with("https://") || url.starts_with("http://"))
+        {
+            problems.push(format!("notify.base_url {url:?}: must start with https:// or http://"));
+        }
+        if self.notify.interval_secs == 0 {
+            problems.push("notify.interval_secs must be at least 1".into());
+        }
+        if let Some(smtp) = &self.notify.smtp {
+            if ww_notify::smtp::check_address(&smtp.from).is_err() {
+                problems.push(format!("notify.smtp.from {:?} is not an email address", smtp.from));
+            }
+            if smtp.username.is_some() != smtp.password.is_some() {
+                problems.push("notify.smtp: give both username and password (or password_file), or neither".into());
             }
         }
         if problems.is_empty() { Ok(()) } else { bail!("invalid configuration:\n  {}", problems.join("\n  ")) }

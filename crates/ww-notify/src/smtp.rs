@@ -48,6 +48,11 @@ impl std::fmt::Debug for SmtpConfig {
     }
 }
 
+/// Whether `addr` is a mailbox (`name <a@b>` or `a@b`), for config and settings forms.
+pub fn check_address(addr: &str) -> Result<(), String> {
+    addr.parse::<Mailbox>().map(|_| ()).map_err(|e| e.to_string())
+}
+
 /// A configured SMTP transport. Cheap to clone (connections are pooled inside lettre).
 #[derive(Clone)]
 pub struct Mailer {
