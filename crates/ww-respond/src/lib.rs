@@ -10,12 +10,12 @@
 //!   which part of the ICO report each fills, the risk levels and what each obliges (report to the
 //!   ICO under Art. 33, tell individuals under Art. 34), the NCSC national incident categories and
 //!   a default list of council services. Answers are checked as advice, never refused.
-//! - [`clock`]: the ICO clock from the moment of awareness: deadline, time left (or overdue),
+//! - [`clock`](mod@clock): the ICO clock from the moment of awareness: deadline, time left (or overdue),
 //!   warning, reported on time or late, or not reportable.
 //! - [`report`]: the ICO personal data breach report (initial and follow-up) and the NCSC incident
 //!   report, pre-filled from the records, with unanswered fields kept and marked, and plain text
 //!   to paste into the regulators' web forms. One council per report: each is its own controller.
-//! - [`timeline`]: every record of an incident merged into one time-ordered list.
+//! - [`timeline`](mod@timeline): every record of an incident merged into one time-ordered list.
 //! - [`london`]: UK time (GMT/BST) for reports; everything else stays UTC.
 
 pub mod clock;
