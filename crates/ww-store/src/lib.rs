@@ -8,6 +8,7 @@
 
 pub mod postgres;
 mod query;
+mod respond;
 pub mod sqlite;
 pub mod types;
 
@@ -104,6 +105,129 @@ pub trait Store: Send + Sync + 'static {
 
     async fn audit(&self, entry: &AuditEntry) -> Result<()>;
     async fn audit_log(&self, scope: &TenantScope, limit: u32, before_id: Option<i64>) -> Result<Page<AuditRecord>>;
+
+    // --- incident response ---------------------------------------------------------------
+    //
+    // Every mutation appends its audit entry in the same transaction (target `incident:<id>`,
+    // or `alert:<id>` for assignment; the detail names changed fields, never their text or file
+    // contents). An incident is visible when any of its tenants is in scope; its child records
+    // (tasks, observables, evidence, notes, services, breaches, linked alerts and events) each
+    // carry a tenant and are shown and changed only within the caller's scope. A child's tenant
+    // must be in scope and one of the incident's tenants, else NotFound.
+
+    /// Sets or clears who works an alert.
+    async fn assign_alert(&self, scope: &TenantScope, id: i64, assignee: Option<&str>, actor: &Actor) -> Result<Alert>;
+    /// Opens an incident owned by `new.tenant` (its only tenant so far); `created_by` is the
+    /// actor's name. Takes no scope: the caller has checked the actor may write for `new.tenant`
+    /// (an unknown tenant is NotFound).
+    async fn create_incident(&self, new: &NewIncident, actor: &Actor) -> Result<Incident>;
+    /// Incidents with any tenant in scope, newest first (created, then id), cursor paged.
+    async fn list_incidents(&self, scope: &TenantScope, q: &IncidentQuery) -> Result<Page<Incident>>;
+    async fn get_incident(&self, scope: &TenantScope, id: i64) -> Result<IncidentDetail>;
+    /// Changes the shared headline; `closed_at` is set when the status becomes closed and
+    /// cleared when reopened.
+    async fn update_incident(
+        &self,
+        scope: &TenantScope,
+        id: i64,
+        u: &IncidentUpdate,
+        actor: &Actor,
+    ) -> Result<Incident>;
+    /// Extends the incident to another tenant; the caller must see both.
+    async fn add_incident_tenant(
+        &self,
+        scope: &TenantScope,
+        id: i64,
+        tenant: TenantId,
+        actor: &Actor,
+    ) -> Result<Incident>;
+    /// Links an alert (sets its `incident_id`); the alert's tenant joins the incident if new.
+    async fn link_alert(&self, scope: &TenantScope, incident_id: i64, alert_id: i64, actor: &Actor) -> Result<()>;
+    /// Links an event; as with alerts, the event's tenant joins the incident if new.
+    async fn link_event(&self, scope: &TenantScope, incident_id: i64, event_id: i64, actor: &Actor) -> Result<()>;
+    async fn add_task(&self, scope: &TenantScope, incident_id: i64, t: &NewTask, actor: &Actor) -> Result<Task>;
+    async fn set_task_done(&self, scope: &TenantScope, task_id: i64, done: bool, actor: &Actor) -> Result<Task>;
+    /// Open tasks due before `before`, every tenant (for the notifier).
+    async fn tasks_due(&self, before: Timestamp) -> Result<Vec<Task>>;
+    async fn add_observable(
+        &self,
+        scope: &TenantScope,
+        incident_id: i64,
+        o: &NewObservable,
+        actor: &Actor,
+    ) -> Result<Observable>;
+    /// Stores an evidence file: the store computes its SHA-256 and sanitises the file name.
+    async fn add_evidence(
+        &self,
+        scope: &TenantScope,
+        incident_id: i64,
+        e: &NewEvidence,
+        actor: &Actor,
+    ) -> Result<Evidence>;
+    async fn evidence_content(&self, scope: &TenantScope, evidence_id: i64) -> Result<(Evidence, Vec<u8>)>;
+    async fn add_note(
+        &self,
+        scope: &TenantScope,
+        incident_id: i64,
+        tenant: TenantId,
+        body: &str,
+        actor: &Actor,
+    ) -> Result<Note>;
+    /// Upserts the (incident, tenant, service name) row and appends to its history;
+    /// `restored_at` is set on Restored and cleared when the service goes down again.
+    #[allow(clippy::too_many_arguments)]
+    async fn set_service_status(
+        &self,
+        scope: &TenantScope,
+        incident_id: i64,
+        tenant: TenantId,
+        service: &str,
+        status: ServiceStatus,
+        at: Timestamp,
+        actor: &Actor,
+    ) -> Result<AffectedService>;
+    /// The public status page (no login, so no scope): the tenant's services that are down or
+    /// degraded in an incident that is not closed, plus those restored at or after
+    /// `restored_since`; one row per service name, the worst status winning.
+    async fn public_service_status(
+        &self,
+        tenant: TenantId,
+        restored_since: Timestamp,
+    ) -> Result<Vec<PublicServiceStatus>>;
+    /// Inserts or replaces the breach record of (incident, tenant); `created_at` stays that of the
+    /// first insert, `updated_at` is now. Returns the stored record.
+    async fn upsert_breach(&self, scope: &TenantScope, b: &Breach, actor: &Actor) -> Result<Breach>;
+    /// Every breach record of the scope's tenants, newest first (Art. 33(5) log).
+    async fn breach_log(&self, scope: &TenantScope) -> Result<Vec<BreachLogEntry>>;
+    /// Breaches whose 72-hour clock runs: aware, not reported to the ICO and not decided
+    /// "don't report"; every tenant.
+    async fn running_breach_clocks(&self) -> Result<Vec<Breach>>;
+    /// Headline counts since `since` over the scope.
+    ///
+    /// `blocked` counts events since `since` whose parsed fields say traffic was stopped: a
+    /// top-level `action` (JSON firewall logs, `key=value` formats) or `act` (CEF) field whose
+    /// lower-cased value is deny/denied/drop/dropped/block/blocked/reject/rejected, or a netfilter
+    /// syslog `message` (as `ww-demo` and the firewall-deny rule see them: `[FW-DROP] ... SRC=...
+    /// DST=... PROTO=...`) holding `SRC=`, `PROTO=` and one of `DROP`, `REJECT`, `DENY`. The
+    /// query walks the (tenant, time) index from `since`, so its cost grows with the events in
+    /// the window, not the table: callers pass a short window (the dashboard's 24 hours).
+    async fn dashboard_counts(
+        &self,
+        scope: &TenantScope,
+        since: Timestamp,
+        serious_score: u8,
+    ) -> Result<DashboardCounts>;
+
+    // --- notifications -----------------------------------------------------------------------
+
+    /// A user's settings; the default (all off, no addresses) when never set.
+    async fn notification_prefs(&self, user_id: i64) -> Result<NotificationPrefs>;
+    async fn set_notification_prefs(&self, p: &NotificationPrefs) -> Result<()>;
+    /// Members of `tenant` plus service-wide users.
+    async fn users_for_tenant(&self, tenant: TenantId) -> Result<Vec<User>>;
+    /// Records that notification `key` (e.g. "ico-24h:12:3:alice") was sent; false if it already
+    /// was (dedupe across restarts).
+    async fn claim_notification(&self, key: &str, at: Timestamp) -> Result<bool>;
 
     // --- housekeeping ------------------------------------------------------------------------
 

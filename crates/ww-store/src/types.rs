@@ -235,6 +235,10 @@ pub struct Alert {
     /// Who made the last state change, and when.
     pub state_by: Option<String>,
     pub state_at: Option<Timestamp>,
+    /// Username of whoever works the alert.
+    pub assignee: Option<String>,
+    /// The incident it is linked to.
+    pub incident_id: Option<i64>,
 }
 
 /// One state change in an alert's history.

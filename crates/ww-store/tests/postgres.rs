@@ -228,3 +228,53 @@ async fn concurrent_batches() {
     let q = EventQuery { sources: vec!["shared".into()], limit: 1000, ..Default::default() };
     assert_eq!(s.search_events(&TenantScope::one(a), &q).await.unwrap().items.len(), 800);
 }
+
+// --- incident response
+
+#[tokio::test]
+async fn respond_shared_incident_isolation() {
+    store!(db, s);
+    c::respond::shared_incident_isolation(&s).await;
+}
+
+#[tokio::test]
+async fn respond_incident_updates_and_listing() {
+    store!(db, s);
+    c::respond::incident_updates_and_listing(&s).await;
+}
+
+#[tokio::test]
+async fn respond_evidence() {
+    store!(db, s);
+    c::respond::evidence(&s).await;
+}
+
+#[tokio::test]
+async fn respond_services() {
+    store!(db, s);
+    c::respond::services(&s).await;
+}
+
+#[tokio::test]
+async fn respond_breaches() {
+    store!(db, s);
+    c::respond::breaches(&s).await;
+}
+
+#[tokio::test]
+async fn respond_alert_assign_and_link() {
+    store!(db, s);
+    c::respond::alert_assign_and_link(&s).await;
+}
+
+#[tokio::test]
+async fn respond_notifications() {
+    store!(db, s);
+    c::respond::notifications(&s).await;
+}
+
+#[tokio::test]
+async fn respond_dashboard() {
+    store!(db, s);
+    c::respond::dashboard(&s).await;
+}

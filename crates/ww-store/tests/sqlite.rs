@@ -144,3 +144,53 @@ async fn reads_proceed_while_a_write_transaction_is_open() {
     assert!(s.checkpoints().await.unwrap().is_empty(), "uncommitted write invisible");
     sqlx::query("COMMIT").execute(&mut other).await.unwrap();
 }
+
+// --- incident response
+
+#[tokio::test]
+async fn respond_shared_incident_isolation() {
+    let dir = tempfile::tempdir().unwrap();
+    c::respond::shared_incident_isolation(&open(dir.path()).await).await;
+}
+
+#[tokio::test]
+async fn respond_incident_updates_and_listing() {
+    let dir = tempfile::tempdir().unwrap();
+    c::respond::incident_updates_and_listing(&open(dir.path()).await).await;
+}
+
+#[tokio::test]
+async fn respond_evidence() {
+    let dir = tempfile::tempdir().unwrap();
+    c::respond::evidence(&open(dir.path()).await).await;
+}
+
+#[tokio::test]
+async fn respond_services() {
+    let dir = tempfile::tempdir().unwrap();
+    c::respond::services(&open(dir.path()).await).await;
+}
+
+#[tokio::test]
+async fn respond_breaches() {
+    let dir = tempfile::tempdir().unwrap();
+    c::respond::breaches(&open(dir.path()).await).await;
+}
+
+#[tokio::test]
+async fn respond_alert_assign_and_link() {
+    let dir = tempfile::tempdir().unwrap();
+    c::respond::alert_assign_and_link(&open(dir.path()).await).await;
+}
+
+#[tokio::test]
+async fn respond_notifications() {
+    let dir = tempfile::tempdir().unwrap();
+    c::respond::notifications(&open(dir.path()).await).await;
+}
+
+#[tokio::test]
+async fn respond_dashboard() {
+    let dir = tempfile::tempdir().unwrap();
+    c::respond::dashboard(&open(dir.path()).await).await;
+}

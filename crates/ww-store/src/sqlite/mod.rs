@@ -24,6 +24,8 @@ use crate::query::{
 };
 use crate::*;
 
+mod respond;
+
 /// Rows per multi-row INSERT (12 columns each, well under SQLite's bind limit).
 const INSERT_CHUNK: usize = 250;
 /// Sample events kept per alert.
@@ -142,7 +144,7 @@ fn event_from_row(r: &SqliteRow) -> Result<StoredEvent> {
 
 const ALERT_COLUMNS: &str = "a.id, a.tenant_id, a.rule_id, a.rule_title, a.level, a.entity_kind, a.entity, a.host, \
                              a.first_seen, a.last_seen, a.count, a.score, a.score_reasons, a.novel, a.state, \
-                             a.close_reason, a.state_by, a.state_at";
+                             a.close_reason, a.state_by, a.state_at, a.assignee, a.incident_id";
 
 fn alert_from_row(r: &SqliteRow) -> Result<Alert> {
     let op = "decode alert";
@@ -175,6 +177,8 @@ fn alert_from_row(r: &SqliteRow) -> Result<Alert> {
         },
         state_by: r.try_get(16).db(op)?,
         state_at: state_at.map(from_us).transpose()?,
+        assignee: r.try_get(18).db(op)?,
+        incident_id: r.try_get(19).db(op)?,
     })
 }
 
@@ -1266,6 +1270,133 @@ impl Store for SqliteStore {
             _ => None,
         };
         Ok(Page { items, next_cursor })
+    }
+
+    // --- incident response (SQL in the `respond` module) -----------------------------------
+
+    async fn assign_alert(&self, scope: &TenantScope, id: i64, assignee: Option<&str>, actor: &Actor) -> Result<Alert> {
+        self.r_assign_alert(scope, id, assignee, actor).await
+    }
+    async fn create_incident(&self, new: &NewIncident, actor: &Actor) -> Result<Incident> {
+        self.r_create_incident(new, actor).await
+    }
+    async fn list_incidents(&self, scope: &TenantScope, q: &IncidentQuery) -> Result<Page<Incident>> {
+        self.r_list_incidents(scope, q).await
+    }
+    async fn get_incident(&self, scope: &TenantScope, id: i64) -> Result<IncidentDetail> {
+        self.r_get_incident(scope, id).await
+    }
+    async fn update_incident(
+        &self,
+        scope: &TenantScope,
+        id: i64,
+        u: &IncidentUpdate,
+        actor: &Actor,
+    ) -> Result<Incident> {
+        self.r_update_incident(scope, id, u, actor).await
+    }
+    async fn add_incident_tenant(
+        &self,
+        scope: &TenantScope,
+        id: i64,
+        tenant: TenantId,
+        actor: &Actor,
+    ) -> Result<Incident> {
+        self.r_add_incident_tenant(scope, id, tenant, actor).await
+    }
+    async fn link_alert(&self, scope: &TenantScope, incident_id: i64, alert_id: i64, actor: &Actor) -> Result<()> {
+        self.r_link_alert(scope, incident_id, alert_id, actor).await
+    }
+    async fn link_event(&self, scope: &TenantScope, incident_id: i64, event_id: i64, actor: &Actor) -> Result<()> {
+        self.r_link_event(scope, incident_id, event_id, actor).await
+    }
+    async fn add_task(&self, scope: &TenantScope, incident_id: i64, t: &NewTask, actor: &Actor) -> Result<Task> {
+        self.r_add_task(scope, incident_id, t, actor).await
+    }
+    async fn set_task_done(&self, scope: &TenantScope, task_id: i64, done: bool, actor: &Actor) -> Result<Task> {
+        self.r_set_task_done(scope, task_id, done, actor).await
+    }
+    async fn tasks_due(&self, before: Timestamp) -> Result<Vec<Task>> {
+        self.r_tasks_due(before).await
+    }
+    async fn add_observable(
+        &self,
+        scope: &TenantScope,
+        incident_id: i64,
+        o: &NewObservable,
+        actor: &Actor,
+    ) -> Result<Observable> {
+        self.r_add_observable(scope, incident_id, o, actor).await
+    }
+    async fn add_evidence(
+        &self,
+        scope: &TenantScope,
+        incident_id: i64,
+        e: &NewEvidence,
+        actor: &Actor,
+    ) -> Result<Evidence> {
+        self.r_add_evidence(scope, incident_id, e, actor).await
+    }
+    async fn evidence_content(&self, scope: &TenantScope, evidence_id: i64) -> Result<(Evidence, Vec<u8>)> {
+        self.r_evidence_content(scope, evidence_id).await
+    }
+    async fn add_note(
+        &self,
+        scope: &TenantScope,
+        incident_id: i64,
+        tenant: TenantId,
+        body: &str,
+        actor: &Actor,
+    ) -> Result<Note> {
+        self.r_add_note(scope, incident_id, tenant, body, actor).await
+    }
+    async fn set_service_status(
+        &self,
+        scope: &TenantScope,
+        incident_id: i64,
+        tenant: TenantId,
+        service: &str,
+        status: ServiceStatus,
+        at: Timestamp,
+        actor: &Actor,
+    ) -> Result<AffectedService> {
+        self.r_set_service_status(scope, incident_id, tenant, service, status, at, actor).await
+    }
+    async fn public_service_status(
+        &self,
+        tenant: TenantId,
+        restored_since: Timestamp,
+    ) -> Result<Vec<PublicServiceStatus>> {
+        self.r_public_service_status(tenant, restored_since).await
+    }
+    async fn upsert_breach(&self, scope: &TenantScope, b: &Breach, actor: &Actor) -> Result<Breach> {
+        self.r_upsert_breach(scope, b, actor).await
+    }
+    async fn breach_log(&self, scope: &TenantScope) -> Result<Vec<BreachLogEntry>> {
+        self.r_breach_log(scope).await
+    }
+    async fn running_breach_clocks(&self) -> Result<Vec<Breach>> {
+        self.r_running_breach_clocks().await
+    }
+    async fn dashboard_counts(
+        &self,
+        scope: &TenantScope,
+        since: Timestamp,
+        serious_score: u8,
+    ) -> Result<DashboardCounts> {
+        self.r_dashboard_counts(scope, since, serious_score).await
+    }
+    async fn notification_prefs(&self, user_id: i64) -> Result<NotificationPrefs> {
+        self.r_notification_prefs(user_id).await
+    }
+    async fn set_notification_prefs(&self, p: &NotificationPrefs) -> Result<()> {
+        self.r_set_notification_prefs(p).await
+    }
+    async fn users_for_tenant(&self, tenant: TenantId) -> Result<Vec<User>> {
+        self.r_users_for_tenant(tenant).await
+    }
+    async fn claim_notification(&self, key: &str, at: Timestamp) -> Result<bool> {
+        self.r_claim_notification(key, at).await
     }
 
     async fn apply_retention(&self, now: Timestamp, policy: &Retention) -> Result<u64> {

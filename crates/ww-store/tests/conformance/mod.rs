@@ -5,6 +5,8 @@
 #![allow(dead_code)]
 #![allow(clippy::unwrap_used)] // test helpers: a failure here is a test failure
 
+pub mod respond;
+
 use chrono::{Duration, TimeZone, Utc};
 use ww_store::*;
 
