@@ -27,6 +27,25 @@ pub struct Config {
     pub sources: Vec<SourceConfig>,
     /// Email and webhook notifications.
     pub notify: NotifyConfig,
+    /// Incident response settings.
+    pub respond: RespondConfig,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RespondConfig {
+    /// A breach policy file replacing the built-in UK GDPR one (deadline, warning, assessment
+    /// questions, risk options, NCSC categories, default services), for when guidance changes.
+    pub breach_policy: Option<PathBuf>,
+}
+
+impl RespondConfig {
+    pub fn load_policy(&self) -> anyhow::Result<ww_respond::BreachPolicy> {
+        match &self.breach_policy {
+            Some(p) => ww_respond::BreachPolicy::from_file(p).map_err(|e| anyhow::anyhow!("{e}")),
+            None => ww_respond::BreachPolicy::embedded().map_err(|e| anyhow::anyhow!("{e}")),
+        }
+    }
 }
 
 /// Notifications: who is told what is each user's own preference (console, Settings); this
@@ -211,6 +230,7 @@ impl Default for Config {
             tenants: Vec::new(),
             sources: Vec::new(),
             notify: NotifyConfig::default(),
+            respond: RespondConfig::default(),
         }
     }
 }

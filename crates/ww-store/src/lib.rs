@@ -228,6 +228,8 @@ pub trait Store: Send + Sync + 'static {
     /// Records that notification `key` (e.g. "ico-24h:12:3:alice") was sent; false if it already
     /// was (dedupe across restarts).
     async fn claim_notification(&self, key: &str, at: Timestamp) -> Result<bool>;
+    /// Forgets a claim whose delivery failed, so that the next round tries again.
+    async fn release_notification(&self, key: &str) -> Result<()>;
 
     // --- housekeeping ------------------------------------------------------------------------
 

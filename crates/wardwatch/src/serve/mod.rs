@@ -4,6 +4,7 @@
 
 pub mod backend;
 pub mod engine;
+pub mod notify;
 pub mod pipeline;
 
 use std::net::SocketAddr;
@@ -97,6 +98,7 @@ pub async fn start(cfg: Config, runtime: tokio::runtime::Handle) -> anyhow::Resu
     let dyn_store: Arc<dyn Store> = backend.store();
     let tenants = ensure_tenants(&*dyn_store, &cfg).await?;
     bootstrap_admin(&*dyn_store, &cfg).await?;
+    let policy = Arc::new(cfg.respond.load_policy()?);
 
     let rules_cfg = cfg.rules.clone();
     let engine = tokio::task::spawn_blocking(move || {
@@ -196,6 +198,12 @@ pub async fn start(cfg: Config, runtime: tokio::runtime::Handle) -> anyhow::Resu
         }
     }));
     tracing::info!(%http_addr, data_dir = %cfg.data_dir.display(), "wardwatch serve is up");
+
+    if cfg.notify.enabled {
+        let notifier = notify::Notifier::new(&cfg.notify, dyn_store.clone(), policy.clone(), &metrics)?;
+        let every = Duration::from_secs(cfg.notify.interval_secs.max(1));
+        tasks.push(tokio::spawn(notifier.run(every, shutdown_rx.clone())));
+    }
 
     tasks.push(tokio::spawn(housekeeping(
         backend,

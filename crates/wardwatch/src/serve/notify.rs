@@ -217,7 +217,13 @@ impl Notifier {
         Ok(self.tenant_users(cache, t).await?.into_iter().filter(|u| u.username.eq_ignore_ascii_case(name)).collect())
     }
 
-    async fn deliver(&self, msg: &Message, to: &[User], now: Timestamp, report: &mut RoundReport) -> anyhow::Result<()> {
+    async fn deliver(
+        &self,
+        msg: &Message,
+        to: &[User],
+        now: Timestamp,
+        report: &mut RoundReport,
+    ) -> anyhow::Result<()> {
         for user in to {
             let prefs = self.store.notification_prefs(user.id).await?;
             for dest in ww_notify::destinations(&prefs, msg.kind) {
@@ -241,5 +247,143 @@ impl Notifier {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use ww_store::sqlite::SqliteStore;
+    use ww_store::{
+        Actor, Breach, IncidentCategory, IncidentOrigin, IncidentSeverity, NewIncident, NewTask, NotificationPrefs,
+    };
+
+    use super::*;
+
+    /// A webhook receiver on loopback that keeps every JSON body it is sent.
+    async fn receiver() -> (String, Arc<Mutex<Vec<serde_json::Value>>>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+        let got = Arc::new(Mutex::new(Vec::new()));
+        let sink = got.clone();
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                let sink = sink.clone();
+                tokio::spawn(async move {
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 8192];
+                    while let Ok(n) = sock.read(&mut chunk).await {
+                        if n == 0 {
+                            break;
+                        }
+                        buf.extend_from_slice(&chunk[..n]);
+                        let text = String::from_utf8_lossy(&buf).into_owned();
+                        let Some(end) = text.find("\r\n\r\n") else { continue };
+                        let len = text[..end]
+                            .lines()
+                            .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(str::to_owned))
+                            .and_then(|v| v.trim().parse::<usize>().ok())
+                            .unwrap_or(0);
+                        if buf.len() < end + 4 + len {
+                            continue;
+                        }
+                        if let Ok(v) = serde_json::from_slice(&buf[end + 4..end + 4 + len]) {
+                            sink.lock().expect("lock").push(v);
+                        }
+                        let _ = sock.write_all(b"HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n").await;
+                        break;
+                    }
+                });
+            }
+        });
+        (url, got)
+    }
+
+    #[tokio::test]
+    async fn a_round_tells_each_user_once_what_they_asked_for() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in(dir.path()).await.expect("store"));
+        let tenant = store.create_tenant("northshire", "Northshire Council").await.expect("tenant");
+        let dpo = store.create_user("dana", "$argon2id$unused", None).await.expect("user");
+        store.set_membership(dpo.id, tenant.id, Some(ww_store::Role::Analyst)).await.expect("member");
+        let quiet = store.create_user("quinn", "$argon2id$unused", None).await.expect("user");
+        store.set_membership(quiet.id, tenant.id, Some(ww_store::Role::Analyst)).await.expect("member");
+        let (url, got) = receiver().await;
+        store
+            .set_notification_prefs(&NotificationPrefs {
+                user_id: dpo.id,
+                webhook_url: Some(url.clone()),
+                incident_assigned: true,
+                tasks_due: true,
+                ico_deadlines: true,
+                ..Default::default()
+            })
+            .await
+            .expect("prefs");
+        // Quinn gave an address but asked for nothing.
+        store
+            .set_notification_prefs(&NotificationPrefs {
+                user_id: quiet.id,
+                webhook_url: Some(url),
+                ..Default::default()
+            })
+            .await
+            .expect("prefs");
+
+        let now = chrono::Utc::now();
+        let scope = TenantScope::one(tenant.id);
+        let actor = Actor::user("alex");
+        let inc = store
+            .create_incident(
+                &NewIncident {
+                    tenant: tenant.id,
+                    title: "Parking appeals records exposed".into(),
+                    summary: String::new(),
+                    category: IncidentCategory::DataExposure,
+                    origin: IncidentOrigin::Accidental,
+                    severity: IncidentSeverity::High,
+                    owner: Some("dana".into()),
+                },
+                &actor,
+            )
+            .await
+            .expect("incident");
+        store
+            .add_task(
+                &scope,
+                inc.id,
+                &NewTask {
+                    tenant: tenant.id,
+                    title: "Take the appeals portal offline".into(),
+                    assignee: Some("dana".into()),
+                    due: Some(now + chrono::Duration::hours(2)),
+                },
+                &actor,
+            )
+            .await
+            .expect("task");
+        let mut breach = Breach::new(inc.id, tenant.id, now);
+        breach.aware_at = Some(now - chrono::Duration::hours(50));
+        store.upsert_breach(&scope, &breach, &actor).await.expect("breach");
+
+        let metrics = Registry::new();
+        let policy = Arc::new(BreachPolicy::embedded().expect("policy"));
+        let notifier = Notifier::new(&NotifyConfig::default(), store.clone(), policy, &metrics).expect("notifier");
+        let first = notifier.round(now).await.expect("round");
+        assert_eq!(first, RoundReport { sent: 3, failed: 0 });
+        let kinds: Vec<String> = {
+            let got = got.lock().expect("lock");
+            let mut k: Vec<String> = got.iter().map(|v| v["kind"].as_str().unwrap_or("").to_owned()).collect();
+            k.sort();
+            k
+        };
+        assert_eq!(kinds, ["ico_deadline", "incident_assigned", "task_due"]);
+        // The second round finds nothing new.
+        assert_eq!(notifier.round(now + chrono::Duration::minutes(1)).await.expect("round").sent, 0);
+        // Past the deadline, the ICO clock is news again (overdue), the rest is not.
+        let later = notifier.round(now + chrono::Duration::hours(23)).await.expect("round");
+        assert_eq!(later.sent, 2, "overdue ICO deadline and overdue task");
     }
 }

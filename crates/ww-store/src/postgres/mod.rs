@@ -1427,6 +1427,9 @@ impl Store for PgStore {
     async fn claim_notification(&self, key: &str, at: Timestamp) -> Result<bool> {
         self.r_claim_notification(key, at).await
     }
+    async fn release_notification(&self, key: &str) -> Result<()> {
+        self.r_release_notification(key).await
+    }
 
     async fn apply_retention(&self, now: Timestamp, policy: &Retention) -> Result<u64> {
         let op = "apply retention";

@@ -909,4 +909,13 @@ impl PgStore {
             .rows_affected();
         Ok(n == 1)
     }
+
+    pub(super) async fn r_release_notification(&self, key: &str) -> Result<()> {
+        sqlx::query("DELETE FROM notifications_sent WHERE key = $1")
+            .bind(key)
+            .execute(&self.pool)
+            .await
+            .db("release notification")?;
+        Ok(())
+    }
 }

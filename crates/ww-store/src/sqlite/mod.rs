@@ -1398,6 +1398,9 @@ impl Store for SqliteStore {
     async fn claim_notification(&self, key: &str, at: Timestamp) -> Result<bool> {
         self.r_claim_notification(key, at).await
     }
+    async fn release_notification(&self, key: &str) -> Result<()> {
+        self.r_release_notification(key).await
+    }
 
     async fn apply_retention(&self, now: Timestamp, policy: &Retention) -> Result<u64> {
         let op = "apply retention";

@@ -907,4 +907,13 @@ impl SqliteStore {
             .rows_affected();
         Ok(n == 1)
     }
+
+    pub(super) async fn r_release_notification(&self, key: &str) -> Result<()> {
+        sqlx::query("DELETE FROM notifications_sent WHERE key = ?1")
+            .bind(key)
+            .execute(&self.writer)
+            .await
+            .db("release notification")?;
+        Ok(())
+    }
 }

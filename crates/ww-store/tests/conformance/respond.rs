@@ -437,6 +437,10 @@ pub async fn notifications(s: &dyn Store) {
     assert!(s.claim_notification("ico-24h:12:3:anna", t(0)).await.unwrap());
     assert!(!s.claim_notification("ico-24h:12:3:anna", t(5)).await.unwrap());
     assert!(s.claim_notification("ico-24h:12:3:soc", t(5)).await.unwrap());
+    // A failed delivery releases its claim; the next round may claim it again.
+    s.release_notification("ico-24h:12:3:soc").await.unwrap();
+    assert!(s.claim_notification("ico-24h:12:3:soc", t(6)).await.unwrap());
+    assert!(!s.claim_notification("ico-24h:12:3:anna", t(6)).await.unwrap());
 }
 
 /// Dashboard counts, including the blocked-traffic rule.
