@@ -242,6 +242,7 @@ fn route_table() -> Vec<(&'static str, Group, MethodRouter<Ctx>)> {
         (console::assets::HTMX_PATH, Group::Assets, get(console::assets::htmx)),
         ("/assets/console.js", Group::Assets, get(console::assets::console_js)),
         ("/assets/console.css", Group::Assets, get(console::assets::console_css)),
+        ("/assets/favicon.svg", Group::Assets, get(console::assets::favicon)),
     ]
 }
 

@@ -56,9 +56,9 @@ impl EventView {
 }
 
 impl EventView {
-    /// The raw line for a table cell: at most 400 characters.
+    /// The raw line for a table cell: at most 280 characters.
     pub(crate) fn raw_short(&self) -> String {
-        let mut out: String = self.raw.chars().take(400).collect();
+        let mut out: String = self.raw.chars().take(280).collect();
         if out.len() < self.raw.len() {
             out.push('…');
         }

@@ -10,6 +10,7 @@ pub(crate) const HTMX_PATH: &str = "/assets/htmx-2.0.11.min.js";
 const HTMX: &[u8] = include_bytes!("../../assets/htmx-2.0.11.min.js");
 const CONSOLE_JS: &[u8] = include_bytes!("../../assets/console.js");
 const CONSOLE_CSS: &[u8] = include_bytes!("../../assets/console.css");
+const FAVICON: &[u8] = include_bytes!("../../assets/favicon.svg");
 
 fn asset(body: &'static [u8], content_type: &'static str, cache: &'static str) -> Response {
     (
@@ -33,4 +34,8 @@ pub(crate) async fn console_js() -> Response {
 
 pub(crate) async fn console_css() -> Response {
     asset(CONSOLE_CSS, "text/css; charset=utf-8", "public, max-age=3600")
+}
+
+pub(crate) async fn favicon() -> Response {
+    asset(FAVICON, "image/svg+xml", "public, max-age=86400")
 }

@@ -127,6 +127,16 @@ impl Chrome {
     pub(crate) fn is_admin_of(&self, tenant: &str) -> bool {
         self.admin.iter().any(|t| t == tenant)
     }
+    /// How an alert's entity kind reads on a page.
+    pub(crate) fn entity_label<'a>(&self, kind: &'a str) -> &'a str {
+        match kind {
+            "source_ip" => "Source IP",
+            "user" => "User",
+            "host" => "Host",
+            "none" => "No entity",
+            other => other,
+        }
+    }
     pub(crate) fn logged_in(&self) -> bool {
         !self.username.is_empty()
     }
