@@ -74,6 +74,12 @@ pub fn format_london(t: &Timestamp) -> String {
     format!("{} {zone}", to_london(t).format("%-d %b %Y, %H:%M:%S"))
 }
 
+/// The same to the minute, for reports and messages: `14 Mar 2025 09:30 GMT`.
+pub fn format_london_minutes(t: &Timestamp) -> String {
+    let zone = if is_bst(t) { "BST" } else { "GMT" };
+    format!("{} {zone}", to_london(t).format("%-d %b %Y %H:%M"))
+}
+
 /// A Europe/London wall-clock time as a UTC instant. In the spring gap (01:00–02:00 on the
 /// March change day) the time is read as GMT; in the repeated autumn hour the first (BST) one is
 /// meant.
@@ -154,5 +160,46 @@ mod tests {
         }
         assert!(parse_utc("yesterday").is_none());
         assert!(parse_utc("").is_none());
+    }
+
+    // Minute-precision rendering for reports, at both 2025 changes and in other years.
+
+    #[test]
+    fn spring_forward_2025_at_0100_utc_on_30_march() {
+        assert_eq!(format_london_minutes(&utc("2025-03-30T00:59:59Z")), "30 Mar 2025 00:59 GMT");
+        assert_eq!(format_london_minutes(&utc("2025-03-30T01:00:00Z")), "30 Mar 2025 02:00 BST");
+        assert!(!is_bst(&utc("2025-03-30T00:59:59Z")));
+        assert!(is_bst(&utc("2025-03-30T01:00:00Z")));
+        // A week earlier is still winter.
+        assert!(!is_bst(&utc("2025-03-23T12:00:00Z")));
+    }
+
+    #[test]
+    fn fall_back_2025_at_0100_utc_on_26_october() {
+        assert_eq!(format_london_minutes(&utc("2025-10-26T00:59:00Z")), "26 Oct 2025 01:59 BST");
+        assert_eq!(format_london_minutes(&utc("2025-10-26T01:00:00Z")), "26 Oct 2025 01:00 GMT");
+        assert!(is_bst(&utc("2025-10-26T00:59:59Z")));
+        assert!(!is_bst(&utc("2025-10-26T01:00:00Z")));
+    }
+
+    #[test]
+    fn last_sundays_in_other_years() {
+        // 2024: 31 March and 27 October; 2026: 29 March and 25 October; 2028 (leap): 26 March, 29 October.
+        for (start, end) in [
+            ("2024-03-31T01:00:00Z", "2024-10-27T01:00:00Z"),
+            ("2026-03-29T01:00:00Z", "2026-10-25T01:00:00Z"),
+            ("2028-03-26T01:00:00Z", "2028-10-29T01:00:00Z"),
+        ] {
+            let (s, e) = (utc(start), utc(end));
+            assert!(!is_bst(&(s - Duration::seconds(1))) && is_bst(&s), "{start}");
+            assert!(is_bst(&(e - Duration::seconds(1))) && !is_bst(&e), "{end}");
+        }
+    }
+
+    #[test]
+    fn winter_and_summer_rendering() {
+        assert_eq!(format_london_minutes(&utc("2025-01-05T23:30:00Z")), "5 Jan 2025 23:30 GMT");
+        assert_eq!(format_london_minutes(&utc("2025-07-01T23:30:00Z")), "2 Jul 2025 00:30 BST");
+        assert_eq!(format_london_minutes(&utc("2025-12-31T23:59:00Z")), "31 Dec 2025 23:59 GMT");
     }
 }
