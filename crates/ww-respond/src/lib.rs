@@ -16,16 +16,14 @@
 //!   report, pre-filled from the records, with unanswered fields kept and marked, and plain text
 //!   to paste into the regulators' web forms. One council per report: each is its own controller.
 //! - [`timeline`](mod@timeline): every record of an incident merged into one time-ordered list.
-//! - [`london`]: UK time (GMT/BST) for reports; everything else stays UTC.
+//! Times in reports are UK time via `ww_core::time::format_london_minutes`; everything else stays UTC.
 
 pub mod clock;
-pub mod london;
 pub mod policy;
 pub mod report;
 pub mod timeline;
 
 pub use clock::{ClockState, IcoClock, clock};
-pub use london::format_london;
 pub use policy::{
     AnswerProblem, AnswerProblemKind, BreachPolicy, ChoiceOption, IcoField, NcscCategory, OptionTag, PolicyError,
     PolicyProblem, Question, QuestionKind, RiskOption,

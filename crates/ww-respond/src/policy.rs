@@ -469,7 +469,7 @@ fn render_value(q: &Question, v: &Value) -> String {
         }
         (QuestionKind::Number, Value::Number(n)) => n.as_f64().map_or_else(|| n.to_string(), format_count),
         (QuestionKind::Datetime, Value::String(s)) => {
-            ww_core::time::parse_utc(s).map_or_else(|| s.clone(), |t| crate::london::format_london(&t))
+            ww_core::time::parse_utc(s).map_or_else(|| s.clone(), |t| ww_core::time::format_london_minutes(&t))
         }
         (QuestionKind::Choice, Value::String(id)) => option_label(id),
         (QuestionKind::MultiChoice, Value::Array(items)) => {

@@ -24,7 +24,7 @@ use ww_core::str_enum;
 use ww_core::time::Timestamp;
 
 use crate::clock::{ClockState, clock};
-use crate::london::format_london;
+use ww_core::time::format_london_minutes as format_london;
 use crate::policy::{BreachPolicy, IcoField, OptionTag, Question, QuestionKind, is_unanswered};
 
 /// What [`Report::to_text`] prints for a field the records do not answer yet.

@@ -159,19 +159,7 @@ fn credential(headers: &HeaderMap) -> Result<Option<Credential>, ApiError> {
         };
         return Ok(Some(Credential::Token(token)));
     }
-    for v in headers.get_all(header::COOKIE) {
-        let Ok(v) = v.to_str() else { continue };
-        for part in v.split(';') {
-            if let Some((k, val)) = part.trim().split_once('=')
-                && k == SESSION_COOKIE
-                && !val.is_empty()
-                && val.len() <= MAX_CREDENTIAL
-            {
-                return Ok(Some(Credential::Session(val.to_owned())));
-            }
-        }
-    }
-    Ok(None)
+    Ok(session_secret(headers).map(Credential::Session))
 }
 
 /// Cookie-authenticated requests that change something must prove they come from our own
@@ -189,6 +177,63 @@ pub(crate) fn csrf_ok(headers: &HeaderMap) -> bool {
     };
     let origin_host = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
     origin_host.is_some_and(|h| h.eq_ignore_ascii_case(host))
+}
+
+/// The session cookie's value, if one was sent.
+pub(crate) fn session_secret(headers: &HeaderMap) -> Option<String> {
+    cookie_value(headers, SESSION_COOKIE)
+}
+
+/// The value of cookie `name` (the first non-empty one of sane length).
+pub(crate) fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    for v in headers.get_all(header::COOKIE) {
+        let Ok(v) = v.to_str() else { continue };
+        for part in v.split(';') {
+            if let Some((k, val)) = part.trim().split_once('=')
+                && k == name
+                && !val.is_empty()
+                && val.len() <= MAX_CREDENTIAL
+            {
+                return Some(val.to_owned());
+            }
+        }
+    }
+    None
+}
+
+/// The user of a live session, or `None` when the session is unknown or expired.
+pub(crate) async fn session_user(ctx: &Ctx, secret: &str) -> Result<Option<User>, ApiError> {
+    match ctx.app.store.session_user(&secret_sha256(secret), chrono::Utc::now()).await {
+        Ok(u) => Ok(Some(u)),
+        Err(StoreError::NotFound) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The anti-CSRF token of the console forms: derived from the session secret (which only our
+/// pages and the browser know), so it needs no storage and dies with the session.
+pub(crate) fn csrf_token(secret: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(b"wardwatch console csrf v1\0");
+    h.update(secret.as_bytes());
+    hex::encode(h.finalize())
+}
+
+/// Compares a presented CSRF token with the expected one in constant time.
+pub(crate) fn csrf_matches(expected: &str, presented: &str) -> bool {
+    let (a, b) = (expected.as_bytes(), presented.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Whether the request's `Origin` (if any) is another site. Browsers send it on every POST;
+/// a missing one is left to the CSRF token.
+pub(crate) fn cross_origin(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN) else { return false };
+    let (Ok(origin), Some(host)) = (origin.to_str(), headers.get(header::HOST).and_then(|v| v.to_str().ok())) else {
+        return true;
+    };
+    let origin_host = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
+    !origin_host.is_some_and(|h| h.eq_ignore_ascii_case(host))
 }
 
 async fn authenticate(parts: &Parts, ctx: &Ctx) -> Result<Option<Principal>, ApiError> {
@@ -209,11 +254,7 @@ async fn authenticate(parts: &Parts, ctx: &Ctx) -> Result<Option<Principal>, Api
             Ok(Some(Principal::Token(tok)))
         }
         Some(Credential::Session(s)) => {
-            let user = match store.session_user(&secret_sha256(&s), chrono::Utc::now()).await {
-                Ok(u) => u,
-                Err(StoreError::NotFound) => return Err(ApiError::Unauthorized),
-                Err(e) => return Err(e.into()),
-            };
+            let user = session_user(ctx, &s).await?.ok_or(ApiError::Unauthorized)?;
             let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
             if !safe && !csrf_ok(&parts.headers) {
                 return Err(ApiError::Forbidden("cross-site request refused: send X-Requested-With: wardwatch"));

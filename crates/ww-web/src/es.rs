@@ -45,9 +45,33 @@ fn info_body(ctx: &Ctx) -> Value {
 }
 
 #[utoipa::path(get, path = "/", tag = "elasticsearch",
-    responses((status = 200, description = "Elasticsearch-style info document (also answers HEAD); no credentials needed", content_type = "application/json")))]
-pub(crate) async fn info(State(ctx): State<Ctx>) -> Json<Value> {
-    Json(info_body(&ctx))
+    responses((status = 200, description = "Elasticsearch-style info document (also answers HEAD); no credentials needed", content_type = "application/json"),
+              (status = 303, description = "Browsers (an `Accept` header preferring text/html) are sent to the console at `/console/`")))]
+pub(crate) async fn info(State(ctx): State<Ctx>, headers: HeaderMap) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if prefers_html(&headers) {
+        return crate::console::see_other("/console/");
+    }
+    Json(info_body(&ctx)).into_response()
+}
+
+/// Whether the `Accept` header ranks text/html above JSON: browsers do, shippers send
+/// application/json, `*/*` or nothing.
+pub(crate) fn prefers_html(headers: &HeaderMap) -> bool {
+    let Some(accept) = headers.get(axum::http::header::ACCEPT).and_then(|v| v.to_str().ok()) else { return false };
+    let (mut html, mut json) = (0.0f32, 0.0f32);
+    for item in accept.split(',') {
+        let mut parts = item.split(';');
+        let media = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+        let q =
+            parts.filter_map(|p| p.trim().strip_prefix("q=")).find_map(|v| v.trim().parse::<f32>().ok()).unwrap_or(1.0);
+        match media.as_str() {
+            "text/html" | "application/xhtml+xml" => html = html.max(q),
+            "application/json" => json = json.max(q),
+            _ => {}
+        }
+    }
+    html > 0.0 && html > json
 }
 
 #[utoipa::path(get, path = "/_cluster/health", tag = "elasticsearch",
@@ -387,6 +411,21 @@ pub(crate) async fn bulk_index_type(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn browsers_prefer_html_shippers_do_not() {
+        let accept = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(axum::http::header::ACCEPT, v.parse().expect("header"));
+            prefers_html(&h)
+        };
+        assert!(accept("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"));
+        assert!(!accept("application/json"));
+        assert!(!accept("*/*"));
+        assert!(!accept("application/json, text/html;q=0.5"));
+        assert!(!accept("text/html;q=0"));
+        assert!(!prefers_html(&HeaderMap::new()));
+    }
 
     #[test]
     fn index_names_lose_dates_and_versions() {

@@ -118,7 +118,7 @@ pub(crate) fn media_type(headers: &HeaderMap) -> String {
 
 /// The tenant's slug for the token (the intake labels batches with it).
 pub(crate) async fn source_for(ctx: &Ctx, tok: &ApiToken, name: String) -> ApiResult<Arc<SourceInfo>> {
-    let slug = crate::api::slugs(ctx).await?.of(tok.tenant);
+    let slug = crate::service::slugs(ctx).await?.of(tok.tenant);
     Ok(Arc::new(SourceInfo { tenant: tok.tenant, tenant_slug: slug, name, format: "json".into() }))
 }
 

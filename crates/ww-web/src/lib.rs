@@ -1,5 +1,7 @@
-//! The only crate that knows HTTP: the JSON API under `/api/v1`, the ingest endpoints (JSON,
-//! NDJSON and the Elasticsearch `_bulk` protocol), `/metrics`, and authentication.
+//! The only crate that knows HTTP: the JSON API under `/api/v1`, the server-rendered console
+//! under `/console/` (with its assets under `/assets/`), the ingest endpoints (JSON, NDJSON and
+//! the Elasticsearch `_bulk` protocol), `/metrics`, and authentication. The API and the console
+//! call the same functions in `service`: role checks, store calls and audit live there once.
 //!
 //! The binary builds an [`AppState`] and serves [`router`] with
 //! `axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())`:
@@ -13,10 +15,12 @@
 
 mod api;
 mod auth;
+mod console;
 mod error;
 mod es;
 mod ingest;
 mod openapi;
+mod service;
 mod views;
 
 use std::sync::Arc;
@@ -175,6 +179,17 @@ enum Group {
     Api,
     Ingest,
     Elastic,
+    /// The server-rendered console (`/console/...`): HTML, not in the OpenAPI document.
+    Console,
+    /// Static files under `/assets/`: not in the OpenAPI document.
+    Assets,
+}
+
+impl Group {
+    /// Whether the OpenAPI document describes the group's routes.
+    fn documented(self) -> bool {
+        matches!(self, Group::Api | Group::Ingest | Group::Elastic)
+    }
 }
 
 /// Every route the server answers: (path, group, handlers). The OpenAPI test walks this table
@@ -212,13 +227,36 @@ fn route_table() -> Vec<(&'static str, Group, MethodRouter<Ctx>)> {
         ("/_ilm/policy/{name}", Group::Elastic, get(es::get_ilm_policy).put(es::put_acknowledged)),
         ("/_nodes", Group::Elastic, get(es::nodes)),
         ("/_nodes/{*rest}", Group::Elastic, get(es::nodes)),
+        ("/console", Group::Console, get(|| async { console::see_other("/console/") })),
+        ("/console/", Group::Console, get(console::dashboard)),
+        ("/console/login", Group::Console, get(console::login_form).post(console::login_submit)),
+        ("/console/logout", Group::Console, post(console::logout)),
+        ("/console/tenant", Group::Console, post(console::switch_tenant)),
+        ("/console/alerts", Group::Console, get(console::alerts)),
+        ("/console/alerts/{id}", Group::Console, get(console::alert)),
+        ("/console/alerts/{id}/state", Group::Console, post(console::alert_state)),
+        ("/console/events", Group::Console, get(console::events)),
+        ("/console/rules", Group::Console, get(console::rules)),
+        ("/console/rules/toggle", Group::Console, post(console::rule_toggle)),
+        ("/console/audit", Group::Console, get(console::audit)),
+        (console::assets::HTMX_PATH, Group::Assets, get(console::assets::htmx)),
+        ("/assets/console.js", Group::Assets, get(console::assets::console_js)),
+        ("/assets/console.css", Group::Assets, get(console::assets::console_css)),
+        ("/assets/favicon.svg", Group::Assets, get(console::assets::favicon)),
     ]
 }
 
-/// The paths [`router`] serves, for tests that compare them with the OpenAPI document.
+/// The paths [`router`] serves that the OpenAPI document describes (all but the console pages
+/// and assets), for tests that compare the two.
 #[doc(hidden)]
 pub fn route_paths() -> Vec<&'static str> {
-    route_table().into_iter().map(|(p, _, _)| p).collect()
+    route_table().into_iter().filter(|(_, g, _)| g.documented()).map(|(p, _, _)| p).collect()
+}
+
+/// The console's page and asset paths, for tests.
+#[doc(hidden)]
+pub fn console_paths() -> Vec<&'static str> {
+    route_table().into_iter().filter(|(_, g, _)| !g.documented()).map(|(p, _, _)| p).collect()
 }
 
 /// The whole HTTP surface of `wardwatch serve`. Serve it with connect info (see the crate docs).
@@ -240,12 +278,18 @@ pub fn router(state: AppState) -> Router {
     let ctx: Ctx = Arc::new(Inner { dummy_hash: hash_password("wardwatch-dummy-password"), app: state, m });
 
     let (mut api, mut ingest, mut elastic) = (Router::new(), Router::new(), Router::new());
+    let (mut pages, mut assets) = (Router::new(), Router::new());
     for (path, group, handlers) in route_table() {
         match group {
             Group::Api => api = api.route(path, handlers),
             Group::Ingest => ingest = ingest.route(path, handlers),
             Group::Elastic => elastic = elastic.route(path, handlers),
+            Group::Console => pages = pages.route(path, handlers),
+            Group::Assets => assets = assets.route(path, handlers),
         }
+    }
+    for (name, value) in console::security_headers() {
+        pages = pages.layer(SetResponseHeaderLayer::overriding(name, value));
     }
     let elastic = elastic.layer(SetResponseHeaderLayer::overriding(
         HeaderName::from_static("x-elastic-product"),
@@ -255,7 +299,7 @@ pub fn router(state: AppState) -> Router {
     // bytes again when they are inflated.
     let big = cfg.ingest_body_limit;
     Router::new()
-        .merge(api.layer(DefaultBodyLimit::max(cfg.api_body_limit)))
+        .merge(api.merge(pages).merge(assets).layer(DefaultBodyLimit::max(cfg.api_body_limit)))
         .merge(ingest.merge(elastic).layer(DefaultBodyLimit::max(big)))
         .fallback(|| async { ApiError::NotFound })
         .with_state(ctx)

@@ -55,6 +55,22 @@ impl EventView {
     }
 }
 
+impl EventView {
+    /// The raw line for a table cell: at most 280 characters.
+    pub(crate) fn raw_short(&self) -> String {
+        let mut out: String = self.raw.chars().take(280).collect();
+        if out.len() < self.raw.len() {
+            out.push('…');
+        }
+        out
+    }
+
+    /// The parsed fields, indented.
+    pub(crate) fn fields_pretty(&self) -> String {
+        serde_json::to_string_pretty(&self.fields).unwrap_or_default()
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EventPage {
     pub items: Vec<EventView>,
@@ -214,6 +230,16 @@ impl AuditView {
             action: r.entry.action,
             target: r.entry.target,
             detail: r.entry.detail,
+        }
+    }
+}
+
+impl AuditView {
+    /// The detail object as compact JSON, or empty when there is none.
+    pub(crate) fn detail_text(&self) -> String {
+        match &self.detail {
+            serde_json::Value::Object(m) if m.is_empty() => String::new(),
+            v => v.to_string(),
         }
     }
 }
