@@ -3,7 +3,7 @@
 use serde_json::json;
 use ww_core::alert::TenantId;
 use ww_core::incident::{Incident, Task};
-use ww_core::time::{Timestamp, format_utc};
+use ww_core::time::{Timestamp, format_london_minutes, format_utc};
 
 use crate::{Message, NotificationKind};
 
@@ -47,7 +47,7 @@ pub fn serious_alert(a: &AlertSummary, links: &Links) -> Message {
             a.level,
             a.score,
             a.host.as_deref().unwrap_or("-"),
-            format_utc(&a.first_seen),
+            format_london_minutes(&a.first_seen),
         ),
         link: links.to(&format!("/console/alerts/{}?tenant={}", a.id, a.tenant)),
         data: json!({
@@ -106,7 +106,7 @@ pub fn task_due(t: &Task, incident_title: &str, now: Timestamp, links: &Links) -
             t.title,
             t.incident_id,
             incident_title,
-            format_utc(&due),
+            format_london_minutes(&due),
             t.assignee.as_deref().unwrap_or("-"),
         ),
         link: links.to(&format!("/console/incidents/{}#tasks", t.incident_id)),
@@ -154,7 +154,7 @@ pub fn ico_deadline(d: &IcoDeadline<'_>, links: &Links) -> Message {
             d.incident_id,
             d.incident_title,
             d.tenant_name,
-            format_utc(&d.deadline),
+            format_london_minutes(&d.deadline),
             d.remaining,
         ),
         link: links.to(&format!("/console/incidents/{}/breach?tenant={}", d.incident_id, d.tenant)),
