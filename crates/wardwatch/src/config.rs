@@ -430,7 +430,7 @@ impl Config {
             if ww_notify::smtp::check_address(&smtp.from).is_err() {
                 problems.push(format!("notify.smtp.from {:?} is not an email address", smtp.from));
             }
-            if smtp.username.is_some() != smtp.password.is_some() {
+            if smtp.username.is_some() != (smtp.password.is_some() || smtp.password_file.is_some()) {
                 problems.push("notify.smtp: give both username and password (or password_file), or neither".into());
             }
         }
@@ -489,6 +489,25 @@ listen = "127.0.0.1:6514"
         cfg.validate().expect("valid");
         assert_eq!(cfg.sources.len(), 4);
         assert_eq!(cfg.detect.assets.entries.len(), 2);
+        assert!(cfg.notify.smtp_config().is_some_and(|s| s.port == 587));
+        assert!(!format!("{cfg:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn smtp_passwords_are_redacted_and_need_a_username() {
+        let mut cfg = Config::from_toml(
+            "[notify.smtp]\nhost = \"smtp.example\"\nusername = \"ww\"\npassword = \"hunter2\"\nfrom = \"ww@example.org\"\n",
+        )
+        .expect("parses");
+        assert!(!format!("{cfg:?}").contains("hunter2"));
+        cfg.fill_defaults();
+        cfg.validate().expect("valid");
+        if let Some(s) = cfg.notify.smtp.as_mut() {
+            s.username = None;
+            s.from = "not an address".into();
+        }
+        let err = format!("{:#}", cfg.validate().unwrap_err());
+        assert!(err.contains("notify.smtp.from") && err.contains("username and password"), "{err}");
     }
 
     #[test]
