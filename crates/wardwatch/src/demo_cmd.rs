@@ -76,12 +76,12 @@ pub fn run(args: DemoArgs) -> anyhow::Result<u8> {
         let running = crate::serve::start(cfg, handle).await?;
         let store: Arc<dyn Store> = running.store.clone();
         let tenant = store.tenant_by_slug(TENANT).await?;
-        let (user_line, token) = demo_credentials(&*store, tenant.id).await?;
+        let (user_line, token) = demo_credentials(&*store, tenant.id, &args.data_dir).await?;
         let syslog = running.bound.iter().find(|(n, _)| n == "demo-syslog").map(|(_, a)| *a).context("syslog")?;
         let base = format!("http://{}", running.http_addr);
         println!("wardwatch demo: a synthetic day at Wardshire District Council");
+        println!("  console {base}/console/   ({user_line})");
         println!("  server  {base}   (API: {base}/api/v1/openapi.json, metrics: {base}/metrics)");
-        println!("  {user_line}");
         println!(
             "  replaying {} events at {}/s over syslog TCP and the _bulk API\n",
             args.events,
@@ -101,7 +101,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<u8> {
             println!("{}", serde_json::to_string(&stats.json())?);
         }
         if args.keep_serving {
-            println!("\nThe server keeps running at {base}; Ctrl-C stops it.");
+            println!("\nThe console is open at {base}/console/ ({user_line}); Ctrl-C stops the server.");
             running.wait_for_signals().await;
         }
         running.shutdown().await;
@@ -141,15 +141,25 @@ fn port_free(addr: SocketAddr) -> bool {
     std::net::TcpListener::bind(addr).is_ok()
 }
 
-/// A `demo` analyst and an ingest token for the replay, created on first use.
-async fn demo_credentials(store: &dyn Store, tenant: ww_store::TenantId) -> anyhow::Result<(String, String)> {
+/// A `demo` analyst and an ingest token for the replay, created on first use. The analyst's
+/// password is kept in `<data dir>/demo-password` (owner-only) so that later runs can show it.
+async fn demo_credentials(
+    store: &dyn Store,
+    tenant: ww_store::TenantId,
+    data_dir: &std::path::Path,
+) -> anyhow::Result<(String, String)> {
+    let saved = data_dir.join("demo-password");
     let line = match store.user_by_name("demo").await {
-        Ok(_) => "user    demo (password printed when the demo first ran; or `wardwatch admin user create`)".to_owned(),
+        Ok(_) => match std::fs::read_to_string(&saved) {
+            Ok(p) => format!("sign in as demo / {}", p.trim()),
+            Err(_) => "sign in as demo (password printed when the demo first ran)".to_owned(),
+        },
         Err(ww_store::StoreError::NotFound) => {
             let password = ww_web::generate_secret();
             let u = store.create_user("demo", &ww_web::hash_password(&password), None).await?;
             store.set_membership(u.id, tenant, Some(Role::Analyst)).await?;
-            format!("user    demo / {password}   (log in: POST /api/v1/login)")
+            crate::serve::write_private(&saved, &password)?;
+            format!("sign in as demo / {password}")
         }
         Err(e) => return Err(e.into()),
     };

@@ -398,7 +398,8 @@ async fn bootstrap_admin(store: &dyn Store, cfg: &Config) -> anyhow::Result<()> 
     Ok(())
 }
 
-fn write_private(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
+/// Writes a file only its owner can read (passwords for the first admin and the demo user).
+pub(crate) fn write_private(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let mut f = std::fs::OpenOptions::new()
