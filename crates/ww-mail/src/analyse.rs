@@ -138,6 +138,7 @@ impl Analyser {
         self.lures.check(&ctx, &mut r);
         checks::combos::credential_harvest(&ctx, &mut r);
         checks::combos::brand_subject(&ctx, &mut r);
+        checks::combos::brand_sender_spoof(&ctx, &mut r);
         let posterior = self.model.as_ref().map(|m| self.model_reasons(m, &bayes::tokens(&ctx), &mut r));
         let (score, verdict) = decide(&self.cfg, &r.list);
         Report {

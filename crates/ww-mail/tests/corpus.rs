@@ -1,7 +1,7 @@
 //! Train on the deterministic train half of the development corpus, evaluate on the test half.
 //! Asserts the floors this build reaches and prints the issue-3 targets beside them (the
-//! rules-only phish recall and the ham FPR targets are NOT yet met: see the report). Skips when
-//! the corpus is absent.
+//! rules-only targets are met; the with-model ham FPR target of 0.3 % is NOT yet met: see the
+//! README). Skips when the corpus is absent.
 
 #![allow(clippy::unwrap_used)] // test helpers: a failure here is a test failure
 
@@ -49,6 +49,6 @@ fn corpus_test_split_figures() {
     assert_eq!(cr.flagged_without_reason, 0);
     assert_eq!(cm.flagged_without_reason, 0);
     // Floors reached by this build (regression guards), not the issue targets.
-    assert!(fr.ham_fpr <= 0.005 && fr.precision >= 0.98 && fr.phish_recall >= 0.797, "{fr:?}");
-    assert!(fm.f1 >= 0.978 && fm.phish_recall >= 0.975 && fm.ham_fpr <= 0.0087, "{fm:?}");
+    assert!(fr.ham_fpr <= 0.005 && fr.precision >= 0.98 && fr.phish_recall >= 0.80, "{fr:?}");
+    assert!(fm.f1 >= 0.978 && fm.phish_recall >= 0.975 && fm.ham_fpr <= 0.0077, "{fm:?}");
 }

@@ -34,7 +34,12 @@ pub fn recipient(ctx: &Ctx, r: &mut Reasons) {
         let local = t.address.split('@').next().unwrap_or("");
         if subj.contains(t.address.as_str()) {
             r.add("SUBJECT_HAS_RECIPIENT", t.address.clone());
-        } else if !list_mail && local.len() >= 5 && local.chars().any(char::is_alphabetic) && word_like(&subj, local) {
+        } else if !list_mail
+            && !list_own_address(m, &t.address, local)
+            && local.len() >= 5
+            && local.chars().any(char::is_alphabetic)
+            && word_like(&subj, local)
+        {
             r.add("SUBJECT_HAS_RECIPIENT", format!("{local} (mailbox name of {})", t.address));
         }
     }
@@ -57,6 +62,21 @@ pub fn recipient(ctx: &Ctx, r: &mut Reasons) {
     if hidden && m.from.is_some() && !m.has_header("List-Id") && !m.has_header("X-Wardwatch-Source-Msg") {
         r.add("UNDISCLOSED_RECIPIENTS", "no visible recipient");
     }
+}
+
+/// A recipient that is the sending list's own address, not a victim's mailbox: replies go back
+/// to it, or the sender and envelope are its `-request`/`-owner` addresses (list digests and
+/// announcements without `List-*` headers: `To: linux-announce@`, `From: linux-announce-request@`).
+/// Such a list's name belongs in its subjects.
+fn list_own_address(m: &crate::model::Mail, addr: &str, local: &str) -> bool {
+    if local.is_empty() {
+        return false;
+    }
+    let prefix = format!("{local}-");
+    let starts = |a: &str| a.split('@').next().is_some_and(|l| l.starts_with(&prefix));
+    m.reply_to.iter().any(|r| r.address == addr)
+        || m.from.as_ref().is_some_and(|f| starts(&f.address))
+        || m.return_path.as_deref().is_some_and(starts)
 }
 
 fn word_like(hay: &str, needle: &str) -> bool {
@@ -158,11 +178,49 @@ mod tests {
     }
 
     #[test]
+    fn list_own_address_in_subject_is_not_personalisation() {
+        let digest = ids(
+            "From: Digestifier <Linux-Announce-Request@lists.example.edu>\r\nTo: Linux-Announce@lists.example.edu\r\n\
+             Reply-To: Linux-Announce@lists.example.edu\r\nSubject: Linux-Announce Digest #180\r\n\r\nx",
+        );
+        assert!(!digest.contains(&"SUBJECT_HAS_RECIPIENT".to_string()), "{digest:?}");
+        let owner = ids("From: news@lists.example.edu\r\nReturn-Path: <weekly-news-owner@lists.example.edu>\r\n\
+             To: weekly-news@lists.example.edu\r\nSubject: weekly-news issue 12\r\n\r\nx");
+        assert!(!owner.contains(&"SUBJECT_HAS_RECIPIENT".to_string()), "{owner:?}");
+        // The victim's mailbox name merged into the subject still counts.
+        let merge = ids("From: it@desk.example\r\nReply-To: it@desk.example\r\nTo: jsmith@victim.example\r\n\
+             Subject: jsmith, your mailbox is full\r\n\r\nx");
+        assert!(merge.contains(&"SUBJECT_HAS_RECIPIENT".to_string()), "{merge:?}");
+    }
+
+    #[test]
     fn free_hosting_sender_and_freemail_reply_to() {
         let r = ids("From: noreply@app-1a2b.firebaseapp.com\r\nReply-To: x@gmail.com\r\nTo: a@b.example\r\n\r\nx");
         assert!(r.contains(&"SENDER_FREE_HOSTING".to_string()) && r.contains(&"REPLYTO_FREEMAIL".to_string()), "{r:?}");
         let ok = ids("From: a@council.example\r\nReply-To: b@council.example\r\nTo: a@b.example\r\n\r\nx");
         assert!(!ok.iter().any(|i| i == "SENDER_FREE_HOSTING" || i == "REPLYTO_FREEMAIL"), "{ok:?}");
+    }
+
+    fn verdict(raw: &str) -> crate::Verdict {
+        Analyser::new(Config::default_config().unwrap(), None).unwrap().analyse_bytes(raw.as_bytes()).verdict
+    }
+
+    #[test]
+    fn dmarc_fail_and_disguised_text_suffice_alone() {
+        let head = "From: billing@payments.example\r\nTo: a@b.example\r\nMessage-ID: <1@payments.example>\r\n\
+                    Date: Mon, 2 Jun 2025 10:00:00 +0000\r\nReceived: from mx.payments.example by mx.b.example\r\n";
+        let fail = format!(
+            "{head}Authentication-Results: mx.b.example; spf=pass; dkim=none; dmarc=fail\r\nSubject: hi\r\n\r\nhello"
+        );
+        assert_eq!(verdict(&fail), crate::Verdict::Phish);
+        let pass = fail.replace("dmarc=fail", "dmarc=pass");
+        assert_eq!(verdict(&pass), crate::Verdict::Clean);
+        let disguised = format!(
+            "{head}Subject: Fa\u{337}lha na e\u{337}ntrega\r\n\r\nsua e\u{337}ntrega e\u{337}st\u{e1} pendente"
+        );
+        assert_eq!(verdict(&disguised), crate::Verdict::Phish);
+        let plain = format!("{head}Subject: Falha na entrega\r\n\r\nsua entrega est\u{e1} pendente");
+        assert_eq!(verdict(&plain), crate::Verdict::Clean);
     }
 
     #[test]
