@@ -22,9 +22,9 @@ use ww_core::alert::TenantId;
 use ww_core::incident::{AffectedService, Breach, Incident, Note, Observable, ObservableKind, ServiceStatus, Task};
 use ww_core::str_enum;
 use ww_core::time::Timestamp;
+use ww_core::time::format_london_minutes as format_london;
 
 use crate::clock::{ClockState, clock};
-use ww_core::time::format_london_minutes as format_london;
 use crate::policy::{BreachPolicy, IcoField, OptionTag, Question, QuestionKind, is_unanswered};
 
 /// What [`Report::to_text`] prints for a field the records do not answer yet.
