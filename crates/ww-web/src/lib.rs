@@ -14,6 +14,7 @@
 //! the store with the caller's [`ww_store::TenantScope`]; another tenant's id answers 404.
 
 mod api;
+mod api_incidents;
 mod auth;
 mod console;
 mod error;
@@ -21,6 +22,7 @@ mod es;
 mod ingest;
 mod openapi;
 mod service;
+mod service_incidents;
 mod views;
 
 use std::sync::Arc;
@@ -183,12 +185,17 @@ enum Group {
     Console,
     /// Static files under `/assets/`: not in the OpenAPI document.
     Assets,
+    /// Evidence upload and download in the API: a body limit of their own (25 MiB files).
+    EvidenceApi,
+    /// Evidence upload and download in the console: the same limit; downloads set their own
+    /// headers (an attachment with a sandboxing CSP), so the console headers only fill gaps.
+    EvidenceConsole,
 }
 
 impl Group {
     /// Whether the OpenAPI document describes the group's routes.
     fn documented(self) -> bool {
-        matches!(self, Group::Api | Group::Ingest | Group::Elastic)
+        matches!(self, Group::Api | Group::Ingest | Group::Elastic | Group::EvidenceApi)
     }
 }
 
@@ -243,6 +250,35 @@ fn route_table() -> Vec<(&'static str, Group, MethodRouter<Ctx>)> {
         ("/assets/console.js", Group::Assets, get(console::assets::console_js)),
         ("/assets/console.css", Group::Assets, get(console::assets::console_css)),
         ("/assets/favicon.svg", Group::Assets, get(console::assets::favicon)),
+        // --- incidents
+        ("/api/v1/incidents", Group::Api, get(api_incidents::list).post(api_incidents::create)),
+        ("/api/v1/incidents/{id}", Group::Api, get(api_incidents::get).patch(api_incidents::update)),
+        ("/api/v1/incidents/{id}/tasks", Group::Api, post(api_incidents::add_task)),
+        ("/api/v1/incidents/{id}/tasks/{task_id}/done", Group::Api, post(api_incidents::task_done)),
+        ("/api/v1/incidents/{id}/observables", Group::Api, post(api_incidents::add_observable)),
+        ("/api/v1/incidents/{id}/notes", Group::Api, post(api_incidents::add_note)),
+        ("/api/v1/incidents/{id}/alerts", Group::Api, post(api_incidents::link_alert)),
+        ("/api/v1/incidents/{id}/events", Group::Api, post(api_incidents::link_event)),
+        ("/api/v1/incidents/{id}/tenants", Group::Api, post(api_incidents::add_tenant)),
+        ("/api/v1/incidents/{id}/evidence", Group::EvidenceApi, post(api_incidents::upload_evidence)),
+        ("/api/v1/incidents/{id}/evidence/{evidence_id}", Group::EvidenceApi, get(api_incidents::download_evidence)),
+        ("/console/incidents", Group::Console, get(console::incidents::list).post(console::incidents::create)),
+        ("/console/incidents/new", Group::Console, get(console::incidents::new_form)),
+        ("/console/incidents/{id}", Group::Console, get(console::incidents::detail).post(console::incidents::update)),
+        ("/console/incidents/{id}/tasks", Group::Console, post(console::incidents::add_task)),
+        ("/console/incidents/{id}/tasks/{task_id}/done", Group::Console, post(console::incidents::task_done)),
+        ("/console/incidents/{id}/observables", Group::Console, post(console::incidents::add_observable)),
+        ("/console/incidents/{id}/notes", Group::Console, post(console::incidents::add_note)),
+        ("/console/incidents/{id}/alerts", Group::Console, post(console::incidents::link_alert)),
+        ("/console/incidents/{id}/events", Group::Console, post(console::incidents::link_event)),
+        ("/console/incidents/{id}/tenants", Group::Console, post(console::incidents::add_tenant)),
+        (
+            "/console/alerts/{id}/incident",
+            Group::Console,
+            get(console::incidents::alert_incident_form).post(console::incidents::attach_alert),
+        ),
+        ("/console/incidents/{id}/evidence", Group::EvidenceConsole, post(console::incidents::upload_evidence)),
+        ("/console/evidence/{id}", Group::EvidenceConsole, get(console::incidents::download_evidence)),
     ]
 }
 
@@ -279,6 +315,7 @@ pub fn router(state: AppState) -> Router {
 
     let (mut api, mut ingest, mut elastic) = (Router::new(), Router::new(), Router::new());
     let (mut pages, mut assets) = (Router::new(), Router::new());
+    let (mut evidence_api, mut evidence_console) = (Router::new(), Router::new());
     for (path, group, handlers) in route_table() {
         match group {
             Group::Api => api = api.route(path, handlers),
@@ -286,11 +323,17 @@ pub fn router(state: AppState) -> Router {
             Group::Elastic => elastic = elastic.route(path, handlers),
             Group::Console => pages = pages.route(path, handlers),
             Group::Assets => assets = assets.route(path, handlers),
+            Group::EvidenceApi => evidence_api = evidence_api.route(path, handlers),
+            Group::EvidenceConsole => evidence_console = evidence_console.route(path, handlers),
         }
     }
     for (name, value) in console::security_headers() {
         pages = pages.layer(SetResponseHeaderLayer::overriding(name, value));
     }
+    for (name, value) in console::security_headers() {
+        evidence_console = evidence_console.layer(SetResponseHeaderLayer::if_not_present(name, value));
+    }
+    let evidence = evidence_api.merge(evidence_console);
     let elastic = elastic.layer(SetResponseHeaderLayer::overriding(
         HeaderName::from_static("x-elastic-product"),
         HeaderValue::from_static("Elasticsearch"),
@@ -301,6 +344,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api.merge(pages).merge(assets).layer(DefaultBodyLimit::max(cfg.api_body_limit)))
         .merge(ingest.merge(elastic).layer(DefaultBodyLimit::max(big)))
+        .merge(evidence.layer(DefaultBodyLimit::max(service_incidents::EVIDENCE_BODY_LIMIT)))
         .fallback(|| async { ApiError::NotFound })
         .with_state(ctx)
         .layer(tower::limit::ConcurrencyLimitLayer::new(cfg.concurrency_limit.max(1)))

@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{api, es, ingest};
+use crate::{api, api_incidents, es, ingest};
 
 struct Security;
 
@@ -39,6 +39,10 @@ cookie-authenticated requests that change something also need `X-Requested-With:
         api::list_rules, api::reload_rules, api::enable_rule, api::disable_rule,
         api::list_sources, api::audit_log, api::metrics,
         ingest::ingest,
+        api_incidents::list, api_incidents::create, api_incidents::get, api_incidents::update,
+        api_incidents::add_task, api_incidents::task_done, api_incidents::add_observable, api_incidents::add_note,
+        api_incidents::link_alert, api_incidents::link_event, api_incidents::add_tenant,
+        api_incidents::upload_evidence, api_incidents::download_evidence,
         es::info, es::bulk, es::bulk_index, es::bulk_index_type, es::cluster_health, es::license, es::xpack,
         es::get_index_template, es::put_acknowledged, es::get_template, es::put_template_doc,
         es::get_ilm_policy, es::put_ilm_policy_doc, es::nodes, es::nodes_rest_doc,

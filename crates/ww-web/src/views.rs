@@ -100,6 +100,8 @@ pub struct AlertView {
     pub close_reason: Option<String>,
     pub state_by: Option<String>,
     pub state_at: Option<DateTime<Utc>>,
+    /// The incident it is linked to, if any.
+    pub incident_id: Option<i64>,
 }
 
 impl AlertView {
@@ -123,6 +125,7 @@ impl AlertView {
             close_reason: a.close_reason.map(|r| r.as_str().into()),
             state_by: a.state_by,
             state_at: a.state_at,
+            incident_id: a.incident_id,
         }
     }
 }
