@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{api, es, ingest};
+use crate::{api, api_breach, es, ingest};
 
 struct Security;
 
@@ -39,6 +39,7 @@ cookie-authenticated requests that change something also need `X-Requested-With:
         api::list_rules, api::reload_rules, api::enable_rule, api::disable_rule,
         api::list_sources, api::audit_log, api::metrics,
         ingest::ingest,
+        api_breach::get_breach, api_breach::put_breach, api_breach::list_breaches, api_breach::get_report,
         es::info, es::bulk, es::bulk_index, es::bulk_index_type, es::cluster_health, es::license, es::xpack,
         es::get_index_template, es::put_acknowledged, es::get_template, es::put_template_doc,
         es::get_ilm_policy, es::put_ilm_policy_doc, es::nodes, es::nodes_rest_doc,

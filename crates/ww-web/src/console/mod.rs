@@ -8,6 +8,7 @@
 //! accepted as `X-CSRF-Token` for htmx) and cross-origin `Origin` headers refused.
 
 pub(crate) mod assets;
+pub(crate) mod breach;
 mod pages;
 
 use std::borrow::Borrow;

@@ -15,13 +15,13 @@ use crate::auth::generate_secret;
 use crate::service::{self, Dashboard, WindowSummary};
 use crate::views::{AlertDetailView, AlertView, AuditView, EventView, RuleView};
 
-fn html(status: StatusCode, body: String) -> Response {
+pub(crate) fn html(status: StatusCode, body: String) -> Response {
     let mut r = (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response();
     r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
 }
 
-fn render<T: Template>(status: StatusCode, t: &T) -> PageResult {
+pub(crate) fn render<T: Template>(status: StatusCode, t: &T) -> PageResult {
     match t.render() {
         Ok(body) => Ok(html(status, body)),
         Err(e) => {
@@ -194,6 +194,7 @@ struct DashboardPage {
     windows: Vec<WindowCard>,
     recent: Vec<AlertView>,
     serious_score: u8,
+    extras: super::breach::DashboardExtras,
 }
 
 pub(crate) async fn dashboard(State(ctx): State<Ctx>, mut s: Session) -> PageResult {
@@ -209,8 +210,14 @@ pub(crate) async fn dashboard(State(ctx): State<Ctx>, mut s: Session) -> PageRes
             s: week,
         },
     ];
-    let page =
-        DashboardPage { chrome: s.chrome, windows, recent: recent_serious, serious_score: service::SERIOUS_SCORE };
+    let extras = super::breach::dashboard_extras(&ctx, &s, now).await?;
+    let page = DashboardPage {
+        chrome: s.chrome,
+        windows,
+        recent: recent_serious,
+        serious_score: service::SERIOUS_SCORE,
+        extras,
+    };
     render(StatusCode::OK, &page)
 }
 
@@ -265,7 +272,7 @@ impl AlertFilter {
     }
 }
 
-fn bad(msg: &str) -> PageError {
+pub(crate) fn bad(msg: &str) -> PageError {
     PageError::new(StatusCode::BAD_REQUEST, msg)
 }
 
@@ -372,7 +379,7 @@ pub(crate) struct EventFilter {
     cursor: String,
 }
 
-fn local_time(name: &str, v: &str) -> Result<Option<chrono::DateTime<Utc>>, PageError> {
+pub(crate) fn local_time(name: &str, v: &str) -> Result<Option<chrono::DateTime<Utc>>, PageError> {
     let v = v.trim();
     if v.is_empty() {
         return Ok(None);
