@@ -231,6 +231,21 @@ fn fifty_hours_is_a_warning_and_seventy_three_is_overdue_with_the_late_reason_pr
     assert!(page.body.contains("21 h ") || page.body.contains("22 h "), "{}", page.body);
     assert!(!page.body.contains("id=\"late_reason\""), "no late reason before the deadline");
 
+    // Saving the timing form as shown keeps the stored instant to the second (the form shows
+    // minutes), so the deadline does not move.
+    let before = h.get(&format!("/api/v1/incidents/{warn}/breach"), &Auth::Cookie(alice.session())).json();
+    let page = alice.get(&format!("/console/incidents/{warn}/breach"));
+    let shown = |name: &str| {
+        let at = page.body.find(&format!("name=\"{name}\" value=\"")).expect("input") + name.len() + 15;
+        page.body[at..at + page.body[at..].find('"').expect("end")].to_owned()
+    };
+    let (aware, by) = (shown("aware"), shown("aware_decided_by"));
+    let r = save(&mut alice, warn, "timing", &[("aware", &aware), ("aware_decided_by", &by), ("aware_reason", "Same")]);
+    assert_eq!(r.status, 303, "{}", r.body);
+    let after = h.get(&format!("/api/v1/incidents/{warn}/breach"), &Auth::Cookie(alice.session())).json();
+    assert_eq!(after["aware_at"], before["aware_at"]);
+    assert_eq!(after["aware_reason"], "Same");
+
     let page = alice.get(&format!("/console/incidents/{late}/breach"));
     assert_eq!(clock_words(&page.body), "Overdue");
     assert!(page.body.contains("clock-overdue"));

@@ -504,8 +504,19 @@ fn text(pairs: &[(String, String)], key: &str) -> Option<String> {
     Some(field(pairs, key).trim().to_owned()).filter(|s| !s.is_empty())
 }
 
-fn when(pairs: &[(String, String)], key: &str, label: &str) -> Result<Option<DateTime<Utc>>, String> {
-    local_time(label, field(pairs, key)).map_err(|e| e.message)
+/// A time from the form. The form shows times to the minute, so a value the user left as shown
+/// keeps the stored instant (its seconds), rather than moving the ICO deadline on every save.
+fn when(
+    pairs: &[(String, String)],
+    key: &str,
+    label: &str,
+    stored: Option<DateTime<Utc>>,
+) -> Result<Option<DateTime<Utc>>, String> {
+    let typed = field(pairs, key).trim();
+    if stored.is_some() && typed == local_input(stored) {
+        return Ok(stored);
+    }
+    local_time(label, typed).map_err(|e| e.message)
 }
 
 fn decision(pairs: &[(String, String)], key: &str, label: &str) -> Result<Option<bool>, String> {
@@ -559,9 +570,9 @@ fn apply_section(
 ) -> Result<(), String> {
     match section {
         "timing" => {
-            edit.occurred_at = when(pairs, "occurred", "When it happened")?;
-            edit.detected_at = when(pairs, "detected", "When it was detected")?;
-            edit.aware_at = when(pairs, "aware", "When the council became aware")?;
+            edit.occurred_at = when(pairs, "occurred", "When it happened", edit.occurred_at)?;
+            edit.detected_at = when(pairs, "detected", "When it was detected", edit.detected_at)?;
+            edit.aware_at = when(pairs, "aware", "When the council became aware", edit.aware_at)?;
             edit.aware_decided_by = text(pairs, "aware_decided_by");
             edit.aware_reason = text(pairs, "aware_reason");
         }
@@ -583,9 +594,9 @@ fn apply_section(
             edit.individuals_reason = text(pairs, "individuals_reason");
         }
         "reporting" => {
-            edit.ico_reported_at = when(pairs, "ico_reported_at", "Initial report sent")?;
+            edit.ico_reported_at = when(pairs, "ico_reported_at", "Initial report sent", edit.ico_reported_at)?;
             edit.ico_reference = text(pairs, "ico_reference");
-            edit.ico_followup_at = when(pairs, "ico_followup_at", "Follow-up sent")?;
+            edit.ico_followup_at = when(pairs, "ico_followup_at", "Follow-up sent", edit.ico_followup_at)?;
             edit.late_reason = text(pairs, "late_reason");
         }
         _ => return Err("Unknown part of the breach form.".into()),
