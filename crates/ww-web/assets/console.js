@@ -11,23 +11,55 @@
     if (h > 0) return h + " h " + m + " min";
     return m + " min";
   }
+  // data-format="hm": hours and minutes only ("47 h 12 min left"), as the server writes the
+  // ICO clock: time left rounded down, time overdue rounded up.
+  function hoursMinutes(ms) {
+    var m = ms >= 0 ? Math.floor(ms / 60000) : Math.ceil(-ms / 60000);
+    return Math.floor(m / 60) + " h " + (m % 60) + " min";
+  }
   function tick() {
     var now = Date.now();
     document.querySelectorAll("time[data-deadline]").forEach(function (el) {
       var at = Date.parse(el.getAttribute("data-deadline"));
       if (isNaN(at)) return;
+      var ms = at - now;
+      if (el.getAttribute("data-format") === "hm") {
+        el.textContent = ms >= 0 ? hoursMinutes(ms) + " left" : "overdue by " + hoursMinutes(ms);
+        return;
+      }
       if (!el.hasAttribute("data-label")) {
         el.setAttribute("data-label", el.textContent);
         el.setAttribute("title", el.textContent);
       }
-      var ms = at - now;
       el.textContent = ms >= 0 ? left(ms) + " left" : "overdue by " + left(ms);
       el.classList.toggle("overdue", ms < 0);
+    });
+    // ICO clock banners move from running to warning to overdue while the page is open.
+    document.querySelectorAll("[data-ico-clock]").forEach(function (box) {
+      var at = Date.parse(box.getAttribute("data-deadline"));
+      var warn = Number(box.getAttribute("data-warning-hours")) * 3600000;
+      if (isNaN(at) || isNaN(warn)) return;
+      var ms = at - now;
+      var state = ms < 0 ? "overdue" : ms <= warn ? "warning" : "running";
+      if (box.classList.contains("clock-" + state)) return;
+      box.classList.remove("clock-running", "clock-warning", "clock-overdue");
+      box.classList.add("clock-" + state);
+      var words = box.querySelector(".clock-words");
+      if (words) {
+        words.textContent = state === "overdue" ? "Overdue"
+          : state === "warning" ? box.getAttribute("data-words-warning") : "Running";
+      }
     });
   }
   tick();
   setInterval(tick, 30000);
   document.addEventListener("htmx:afterSettle", tick);
+
+  // Print buttons (shown only when this script runs).
+  document.querySelectorAll("[data-print]").forEach(function (b) {
+    b.hidden = false;
+    b.addEventListener("click", function () { window.print(); });
+  });
 
   // Tell screen-reader users what an in-place action did, and say so when it failed.
   function say(text) {

@@ -15,6 +15,7 @@
 
 mod api;
 mod api_incidents;
+mod api_breach;
 mod auth;
 mod console;
 mod error;
@@ -23,6 +24,7 @@ mod ingest;
 mod openapi;
 mod service;
 mod service_incidents;
+mod service_breach;
 mod views;
 
 use std::sync::Arc;
@@ -156,6 +158,8 @@ pub struct AppState {
     pub metrics: Arc<ww_metrics::Registry>,
     pub control: Arc<dyn Control>,
     pub config: WebConfig,
+    /// The UK GDPR breach policy: assessment questions, risk options, the ICO deadline.
+    pub policy: Arc<ww_respond::BreachPolicy>,
 }
 
 /// Counters this crate adds to the registry.
@@ -221,6 +225,9 @@ fn route_table() -> Vec<(&'static str, Group, MethodRouter<Ctx>)> {
         ("/api/v1/sources", Group::Api, get(api::list_sources)),
         ("/api/v1/audit", Group::Api, get(api::audit_log)),
         ("/metrics", Group::Api, get(api::metrics)),
+        ("/api/v1/incidents/{id}/breach", Group::Api, get(api_breach::get_breach).put(api_breach::put_breach)),
+        ("/api/v1/breaches", Group::Api, get(api_breach::list_breaches)),
+        ("/api/v1/incidents/{id}/reports/{report}", Group::Api, get(api_breach::get_report)),
         ("/api/v1/ingest", Group::Ingest, post(ingest::ingest)),
         ("/", Group::Elastic, get(es::info)),
         ("/_bulk", Group::Elastic, post(es::bulk).put(es::bulk)),
@@ -246,6 +253,10 @@ fn route_table() -> Vec<(&'static str, Group, MethodRouter<Ctx>)> {
         ("/console/rules", Group::Console, get(console::rules)),
         ("/console/rules/toggle", Group::Console, post(console::rule_toggle)),
         ("/console/audit", Group::Console, get(console::audit)),
+        ("/console/breaches", Group::Console, get(console::breach::breach_log)),
+        ("/console/incidents/{id}/breach", Group::Console, get(console::breach::page).post(console::breach::submit)),
+        ("/console/incidents/{id}/reports/ico", Group::Console, get(console::breach::ico_report)),
+        ("/console/incidents/{id}/reports/ncsc", Group::Console, get(console::breach::ncsc_report)),
         (console::assets::HTMX_PATH, Group::Assets, get(console::assets::htmx)),
         ("/assets/console.js", Group::Assets, get(console::assets::console_js)),
         ("/assets/console.css", Group::Assets, get(console::assets::console_css)),

@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{api, api_incidents, es, ingest};
+use crate::{api, api_breach, api_incidents, es, ingest};
 
 struct Security;
 
@@ -43,6 +43,7 @@ cookie-authenticated requests that change something also need `X-Requested-With:
         api_incidents::add_task, api_incidents::task_done, api_incidents::add_observable, api_incidents::add_note,
         api_incidents::link_alert, api_incidents::link_event, api_incidents::add_tenant,
         api_incidents::upload_evidence, api_incidents::download_evidence,
+        api_breach::get_breach, api_breach::put_breach, api_breach::list_breaches, api_breach::get_report,
         es::info, es::bulk, es::bulk_index, es::bulk_index_type, es::cluster_health, es::license, es::xpack,
         es::get_index_template, es::put_acknowledged, es::get_template, es::put_template_doc,
         es::get_ilm_policy, es::put_ilm_policy_doc, es::nodes, es::nodes_rest_doc,

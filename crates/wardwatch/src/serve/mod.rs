@@ -180,6 +180,7 @@ pub async fn start(cfg: Config, runtime: tokio::runtime::Handle) -> anyhow::Resu
         metrics: metrics.clone(),
         control,
         config: web_cfg,
+        policy: policy.clone(),
     };
     let listener = tokio::net::TcpListener::bind(cfg.http.listen)
         .await

@@ -9,6 +9,7 @@
 
 pub(crate) mod assets;
 pub(crate) mod incidents;
+pub(crate) mod breach;
 mod pages;
 
 use std::borrow::Borrow;

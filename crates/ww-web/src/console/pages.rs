@@ -15,7 +15,7 @@ use crate::auth::generate_secret;
 use crate::service::{self, Dashboard, WindowSummary};
 use crate::views::{AlertDetailView, AlertView, AuditView, EventView, RuleView};
 
-fn html(status: StatusCode, body: String) -> Response {
+pub(crate) fn html(status: StatusCode, body: String) -> Response {
     let mut r = (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response();
     r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
@@ -194,6 +194,7 @@ struct DashboardPage {
     windows: Vec<WindowCard>,
     recent: Vec<AlertView>,
     serious_score: u8,
+    extras: super::breach::DashboardExtras,
 }
 
 pub(crate) async fn dashboard(State(ctx): State<Ctx>, mut s: Session) -> PageResult {
@@ -209,8 +210,14 @@ pub(crate) async fn dashboard(State(ctx): State<Ctx>, mut s: Session) -> PageRes
             s: week,
         },
     ];
-    let page =
-        DashboardPage { chrome: s.chrome, windows, recent: recent_serious, serious_score: service::SERIOUS_SCORE };
+    let extras = super::breach::dashboard_extras(&ctx, &s, now).await?;
+    let page = DashboardPage {
+        chrome: s.chrome,
+        windows,
+        recent: recent_serious,
+        serious_score: service::SERIOUS_SCORE,
+        extras,
+    };
     render(StatusCode::OK, &page)
 }
 

@@ -147,8 +147,15 @@ impl Harness {
             sources: vec![source("council-a", "fw-a"), source("council-b", "fw-b")],
             reloads: AtomicUsize::new(0),
         });
-        let state =
-            AppState { store: store.clone(), intake: intake.clone(), metrics, control: control.clone(), config };
+        let policy = Arc::new(ww_respond::BreachPolicy::embedded().expect("embedded breach policy"));
+        let state = AppState {
+            store: store.clone(),
+            intake: intake.clone(),
+            metrics,
+            control: control.clone(),
+            config,
+            policy,
+        };
         let app = router(state);
         let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("bind");
         let addr = listener.local_addr().expect("addr");
