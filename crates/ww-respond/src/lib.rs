@@ -16,6 +16,7 @@
 //!   report, pre-filled from the records, with unanswered fields kept and marked, and plain text
 //!   to paste into the regulators' web forms. One council per report: each is its own controller.
 //! - [`timeline`](mod@timeline): every record of an incident merged into one time-ordered list.
+//!
 //! Times in reports are UK time via `ww_core::time::format_london_minutes`; everything else stays UTC.
 
 pub mod clock;

@@ -9,6 +9,7 @@
 
 pub(crate) mod assets;
 mod pages;
+pub(crate) mod status;
 
 use std::borrow::Borrow;
 

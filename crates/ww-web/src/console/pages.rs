@@ -21,7 +21,7 @@ fn html(status: StatusCode, body: String) -> Response {
     r
 }
 
-fn render<T: Template>(status: StatusCode, t: &T) -> PageResult {
+pub(crate) fn render<T: Template>(status: StatusCode, t: &T) -> PageResult {
     match t.render() {
         Ok(body) => Ok(html(status, body)),
         Err(e) => {
@@ -372,7 +372,7 @@ pub(crate) struct EventFilter {
     cursor: String,
 }
 
-fn local_time(name: &str, v: &str) -> Result<Option<chrono::DateTime<Utc>>, PageError> {
+pub(crate) fn local_time(name: &str, v: &str) -> Result<Option<chrono::DateTime<Utc>>, PageError> {
     let v = v.trim();
     if v.is_empty() {
         return Ok(None);
