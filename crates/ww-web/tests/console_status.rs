@@ -340,7 +340,7 @@ fn read_only_users_see_services_but_no_form_and_get_403() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(r.body.contains("Libraries") && r.body.contains("Unavailable"));
     assert!(!r.body.contains("name=\"service\""), "no form for read-only users");
-    assert!(!r.body.contains("Mark restored now"));
+    assert!(!r.body.contains("Mark restored"));
     assert!(r.body.contains("You can read these services but not change them"));
     let csrf = rita.csrf();
     let r = rita.post(&page, &[("_csrf", &csrf), ("service", "Libraries"), ("status", "restored")]);
@@ -427,7 +427,7 @@ fn services_page_lists_history_offers_council_services_and_explains_errors() {
     assert!(r.body.contains("Partly available"));
     assert!(r.body.contains("2 changes"), "{}", r.body);
     assert!(r.body.contains("by user:alice"));
-    assert!(r.body.contains("Mark restored now"));
+    assert!(r.body.contains("Mark restored"));
 
     let v = h.get(&format!("/api/v1/incidents/{id}/services"), &Auth::Cookie(h.login("anna"))).json();
     assert_eq!(v["tenants"][0], "council-a");

@@ -91,6 +91,10 @@ impl ServicesPage {
     fn status_value(&self, s: &ServiceStatus) -> &'static str {
         s.as_str()
     }
+    /// An instant to the minute in UK time (the table has six columns to fit).
+    fn tm(&self, ts: impl Borrow<chrono::DateTime<Utc>>) -> String {
+        ww_core::time::format_london_minutes(ts.borrow())
+    }
 }
 
 #[derive(Deserialize, Default)]
