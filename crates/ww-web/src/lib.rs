@@ -16,6 +16,7 @@
 mod api;
 mod api_incidents;
 mod api_breach;
+mod api_status;
 mod auth;
 mod console;
 mod error;
@@ -25,6 +26,7 @@ mod openapi;
 mod service;
 mod service_incidents;
 mod service_breach;
+mod service_status;
 mod views;
 
 use std::sync::Arc;
@@ -290,6 +292,14 @@ fn route_table() -> Vec<(&'static str, Group, MethodRouter<Ctx>)> {
         ),
         ("/console/incidents/{id}/evidence", Group::EvidenceConsole, post(console::incidents::upload_evidence)),
         ("/console/evidence/{id}", Group::EvidenceConsole, get(console::incidents::download_evidence)),
+        // Affected services, the public status page and notification settings (feat/status).
+        ("/api/v1/incidents/{id}/services", Group::Api, get(api_status::list_services).post(api_status::set_service)),
+        ("/api/v1/me/notifications", Group::Api, get(api_status::get_notifications).put(api_status::put_notifications)),
+            "/console/incidents/{id}/services",
+            get(console::status::incident_services).post(console::status::incident_services_submit),
+        ("/console/settings", Group::Console, get(console::status::settings).post(console::status::settings_submit)),
+        ("/status/{tenant_slug}", Group::Console, get(console::status::public_status)),
+        ("/assets/status.css", Group::Assets, get(console::assets::status_css)),
     ]
 }
 

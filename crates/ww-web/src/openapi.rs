@@ -47,6 +47,8 @@ cookie-authenticated requests that change something also need `X-Requested-With:
         es::info, es::bulk, es::bulk_index, es::bulk_index_type, es::cluster_health, es::license, es::xpack,
         es::get_index_template, es::put_acknowledged, es::get_template, es::put_template_doc,
         es::get_ilm_policy, es::put_ilm_policy_doc, es::nodes, es::nodes_rest_doc,
+        crate::api_status::list_services, crate::api_status::set_service,
+        crate::api_status::get_notifications, crate::api_status::put_notifications,
     ),
     modifiers(&Security),
     security(("session" = []), ("bearer" = [])),

@@ -39,3 +39,10 @@ pub(crate) async fn console_css() -> Response {
 pub(crate) async fn favicon() -> Response {
     asset(FAVICON, "image/svg+xml", "public, max-age=86400")
 }
+
+const STATUS_CSS: &[u8] = include_bytes!("../../assets/status.css");
+
+/// The public service-status page's own stylesheet.
+pub(crate) async fn status_css() -> Response {
+    asset(STATUS_CSS, "text/css; charset=utf-8", "public, max-age=3600")
+}

@@ -11,6 +11,7 @@ pub(crate) mod assets;
 pub(crate) mod incidents;
 pub(crate) mod breach;
 mod pages;
+pub(crate) mod status;
 
 use std::borrow::Borrow;
 
