@@ -26,7 +26,6 @@ use ww_core::time::format_london_minutes as format_london;
 
 use crate::clock::{ClockState, clock};
 use crate::policy::{BreachPolicy, IcoField, OptionTag, Question, QuestionKind, is_unanswered};
-use ww_core::time::format_london_minutes as format_london;
 
 /// What [`Report::to_text`] prints for a field the records do not answer yet.
 pub const NOT_ANSWERED: &str = "[not yet answered]";

@@ -14,8 +14,8 @@
 //! the store with the caller's [`ww_store::TenantScope`]; another tenant's id answers 404.
 
 mod api;
-mod api_incidents;
 mod api_breach;
+mod api_incidents;
 mod api_status;
 mod auth;
 mod console;
@@ -24,8 +24,8 @@ mod es;
 mod ingest;
 mod openapi;
 mod service;
-mod service_incidents;
 mod service_breach;
+mod service_incidents;
 mod service_status;
 mod views;
 
@@ -295,8 +295,11 @@ fn route_table() -> Vec<(&'static str, Group, MethodRouter<Ctx>)> {
         // Affected services, the public status page and notification settings (feat/status).
         ("/api/v1/incidents/{id}/services", Group::Api, get(api_status::list_services).post(api_status::set_service)),
         ("/api/v1/me/notifications", Group::Api, get(api_status::get_notifications).put(api_status::put_notifications)),
+        (
             "/console/incidents/{id}/services",
+            Group::Console,
             get(console::status::incident_services).post(console::status::incident_services_submit),
+        ),
         ("/console/settings", Group::Console, get(console::status::settings).post(console::status::settings_submit)),
         ("/status/{tenant_slug}", Group::Console, get(console::status::public_status)),
         ("/assets/status.css", Group::Assets, get(console::assets::status_css)),

@@ -8,8 +8,8 @@
 //! accepted as `X-CSRF-Token` for htmx) and cross-origin `Origin` headers refused.
 
 pub(crate) mod assets;
-pub(crate) mod incidents;
 pub(crate) mod breach;
+pub(crate) mod incidents;
 mod pages;
 pub(crate) mod status;
 
