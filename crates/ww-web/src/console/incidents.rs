@@ -256,6 +256,8 @@ struct DetailPage {
     multi: bool,
     breach_link: String,
     services_link: String,
+    /// The running ICO clocks of this incident's breach records in view (`breach_clock.html`).
+    clocks: Vec<crate::console::breach::ClockBanner>,
 }
 
 impl DetailPage {
@@ -296,7 +298,11 @@ pub(crate) async fn detail(State(ctx): State<Ctx>, mut s: Session, Path(id): Pat
     };
     let users = svc::usernames(&ctx, &inc_tenants).await?;
     let multi = d.incident.tenants.len() > 1;
+    // The clocks need the stored breach records; the view above has already checked access.
+    let stored = ctx.app.store.get_incident(&full, id).await?;
+    let clocks = crate::console::breach::incident_clocks(&stored, &ctx.app.policy, Utc::now(), &s.slugs, &s.chrome);
     let page = DetailPage {
+        clocks,
         breach_link: format!("/console/incidents/{id}/breach"),
         services_link: format!("/console/incidents/{id}/services"),
         chrome: s.chrome,
