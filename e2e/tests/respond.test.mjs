@@ -90,7 +90,7 @@ test("an analyst runs an incident from a demo alert to the ICO report and the pu
   // The ICO report, pre-filled from the records, as text to paste.
   await page.goto(`${base}/console/incidents/${id}/breach`);
   await page.getByRole("link", { name: "ICO initial report" }).click();
-  const text = await page.getByLabel("Text to paste").inputValue();
+  const text = await page.locator("textarea#report-text").inputValue();
   assert.match(text, /Wardshire District Council/);
   assert.match(text, /Data protection officer/);
   assert.match(text, /\[not yet answered\]/, "unanswered fields are marked");

@@ -299,7 +299,7 @@ pub(crate) async fn detail(State(ctx): State<Ctx>, mut s: Session, Path(id): Pat
     let users = svc::usernames(&ctx, &inc_tenants).await?;
     let multi = d.incident.tenants.len() > 1;
     // The clocks need the stored breach records; the view above has already checked access.
-    let stored = ctx.app.store.get_incident(&full, id).await?;
+    let stored = ctx.app.store.get_incident(&full, id).await.map_err(ApiError::from)?;
     let clocks = crate::console::breach::incident_clocks(&stored, &ctx.app.policy, Utc::now(), &s.slugs, &s.chrome);
     let page = DetailPage {
         clocks,
