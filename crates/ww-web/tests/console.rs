@@ -3,8 +3,6 @@
 
 mod common;
 
-use std::time::Duration;
-
 use common::*;
 use ww_web::WebConfig;
 
@@ -16,112 +14,6 @@ fn harness() -> Harness {
     h.seed();
     h.run_pipeline(Acking::Store);
     h
-}
-
-/// A browser-like client that does not follow redirects and keeps its cookies by hand.
-struct Browser<'a> {
-    h: &'a Harness,
-    agent: ureq::Agent,
-    cookies: Vec<(String, String)>,
-}
-
-impl<'a> Browser<'a> {
-    fn new(h: &'a Harness) -> Browser<'a> {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .timeout_global(Some(Duration::from_secs(20)))
-            .build()
-            .into();
-        Browser { h, agent, cookies: Vec::new() }
-    }
-
-    /// Logs in through the console's own form and keeps the session cookie.
-    fn logged_in(h: &'a Harness, user: &str) -> Browser<'a> {
-        let mut b = Browser::new(h);
-        let r = b.login(user, PASSWORD, "/console/");
-        assert_eq!(r.status, 303, "login {user}: {}", r.body);
-        assert!(b.cookie("ww_session").is_some());
-        b
-    }
-
-    fn cookie(&self, name: &str) -> Option<String> {
-        self.cookies.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
-    }
-
-    fn set_cookie(&mut self, name: &str, value: &str) {
-        self.cookies.retain(|(k, _)| k != name);
-        if !value.is_empty() {
-            self.cookies.push((name.to_owned(), value.to_owned()));
-        }
-    }
-
-    fn send(&mut self, method: &str, path: &str, form: Option<&[(&str, &str)]>, extra: &[(&str, &str)]) -> Resp {
-        let url = format!("{}{}", self.h.base, path);
-        let mut req = ureq::http::Request::builder().method(method).uri(&url).header("Accept", "text/html");
-        if !self.cookies.is_empty() {
-            let c: Vec<String> = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            req = req.header("Cookie", c.join("; "));
-        }
-        for (k, v) in extra {
-            req = req.header(*k, *v);
-        }
-        let mut resp = match form {
-            Some(pairs) => {
-                let mut s = form_urlencoded::Serializer::new(String::new());
-                for (k, v) in pairs {
-                    s.append_pair(k, v);
-                }
-                let body = s.finish();
-                let req = req.header("Content-Type", "application/x-www-form-urlencoded");
-                self.agent.run(req.body(body.into_bytes()).expect("request"))
-            }
-            None => self.agent.run(req.body(()).expect("request")),
-        }
-        .expect("transport");
-        for v in resp.headers().get_all("set-cookie") {
-            let v = v.to_str().unwrap_or_default();
-            if let Some((k, rest)) = v.split(';').next().and_then(|kv| kv.split_once('=')) {
-                let expired = v.contains("Max-Age=0");
-                self.set_cookie(k, if expired { "" } else { rest });
-            }
-        }
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let body = resp.body_mut().read_to_string().unwrap_or_default();
-        Resp { status, headers, body }
-    }
-
-    fn get(&mut self, path: &str) -> Resp {
-        self.send("GET", path, None, &[])
-    }
-
-    fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Resp {
-        self.send("POST", path, Some(form), &[])
-    }
-
-    /// The `_csrf` value of the first form on a page.
-    fn csrf_of(body: &str) -> String {
-        let at = body.find("name=\"_csrf\" value=\"").expect("a form with _csrf");
-        let rest = &body[at + 20..];
-        rest[..rest.find('"').expect("end of value")].to_owned()
-    }
-
-    fn csrf(&mut self) -> String {
-        let r = self.get("/console/");
-        assert_eq!(r.status, 200, "{}", r.body);
-        Self::csrf_of(&r.body)
-    }
-
-    fn login(&mut self, user: &str, password: &str, next: &str) -> Resp {
-        let page = self.get(&format!(
-            "/console/login?next={}",
-            form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
-        ));
-        assert_eq!(page.status, 200, "{}", page.body);
-        let token = Self::csrf_of(&page.body);
-        self.post("/console/login", &[("username", user), ("password", password), ("next", next), ("_csrf", &token)])
-    }
 }
 
 fn alert_state(h: &Harness, user: &str, id: i64) -> String {
@@ -227,7 +119,7 @@ fn login_logout_round_trip_and_failures_audited() {
     let r = fresh.post("/console/login", &[("username", "alice"), ("password", PASSWORD), ("_csrf", "x")]);
     assert_eq!(r.status, 403);
     let page = fresh.get("/console/login");
-    let token = Browser::csrf_of(&page.body);
+    let token = csrf_of(&page.body);
     let r = fresh.send(
         "POST",
         "/console/login",
@@ -346,7 +238,7 @@ fn read_only_user_sees_no_actions_and_cannot_acknowledge() {
     let detail = rita.get(&format!("/console/alerts/{id}"));
     assert_eq!(detail.status, 200);
     assert!(!detail.body.contains("name=\"to\""));
-    let csrf = Browser::csrf_of(&detail.body);
+    let csrf = csrf_of(&detail.body);
     let r = rita.post(&format!("/console/alerts/{id}/state"), &[("to", "acknowledged"), ("_csrf", &csrf)]);
     assert_eq!(r.status, 403, "{}", r.body);
     assert_eq!(alert_state(&h, "alice", id), "new");

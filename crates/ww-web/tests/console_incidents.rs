@@ -4,8 +4,6 @@
 
 mod common;
 
-use std::time::Duration;
-
 use common::*;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -17,13 +15,6 @@ fn harness() -> Harness {
     h.seed();
     h.run_pipeline(Acking::Store);
     h
-}
-
-/// A browser-like client: no redirects followed, cookies kept by hand, forms and multipart.
-struct Browser<'a> {
-    h: &'a Harness,
-    agent: ureq::Agent,
-    cookies: Vec<(String, String)>,
 }
 
 const BOUNDARY: &str = "----wwtestboundary7MA4YWxkTrZu0gW";
@@ -51,81 +42,6 @@ fn multipart(fields: &[(&str, &str)], file: Option<(&str, &str, &[u8])>) -> Vec<
 
 fn multipart_type() -> String {
     format!("multipart/form-data; boundary={BOUNDARY}")
-}
-
-impl<'a> Browser<'a> {
-    fn logged_in(h: &'a Harness, user: &str) -> Browser<'a> {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .timeout_global(Some(Duration::from_secs(60)))
-            .build()
-            .into();
-        let mut b = Browser { h, agent, cookies: Vec::new() };
-        let page = b.get("/console/login");
-        let token = csrf_of(&page.body);
-        let r = b.post("/console/login", &[("username", user), ("password", PASSWORD), ("_csrf", &token)]);
-        assert_eq!(r.status, 303, "login {user}: {}", r.body);
-        b
-    }
-
-    fn send(&mut self, method: &str, path: &str, content_type: Option<&str>, body: Option<Vec<u8>>) -> Resp {
-        let url = format!("{}{}", self.h.base, path);
-        let mut req = ureq::http::Request::builder().method(method).uri(&url).header("Accept", "text/html");
-        if !self.cookies.is_empty() {
-            let c: Vec<String> = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            req = req.header("Cookie", c.join("; "));
-        }
-        if let Some(ct) = content_type {
-            req = req.header("Content-Type", ct);
-        }
-        let resp = match body {
-            Some(b) => self.agent.run(req.body(b).expect("request")),
-            None => self.agent.run(req.body(()).expect("request")),
-        };
-        let mut resp = match resp {
-            Ok(r) => r,
-            // The server may close the connection while a refused upload is still being sent.
-            Err(e) => return Resp { status: 0, headers: Default::default(), body: e.to_string() },
-        };
-        for v in resp.headers().get_all("set-cookie") {
-            let v = v.to_str().unwrap_or_default();
-            if let Some((k, rest)) = v.split(';').next().and_then(|kv| kv.split_once('=')) {
-                self.cookies.retain(|(n, _)| n != k);
-                if !v.contains("Max-Age=0") {
-                    self.cookies.push((k.to_owned(), rest.to_owned()));
-                }
-            }
-        }
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let body = resp.body_mut().read_to_string().unwrap_or_default();
-        Resp { status, headers, body }
-    }
-
-    fn get(&mut self, path: &str) -> Resp {
-        self.send("GET", path, None, None)
-    }
-
-    fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Resp {
-        let mut s = form_urlencoded::Serializer::new(String::new());
-        for (k, v) in form {
-            s.append_pair(k, v);
-        }
-        self.send("POST", path, Some("application/x-www-form-urlencoded"), Some(s.finish().into_bytes()))
-    }
-
-    fn csrf(&mut self) -> String {
-        let r = self.get("/console/incidents");
-        assert_eq!(r.status, 200, "{}", r.body);
-        csrf_of(&r.body)
-    }
-}
-
-fn csrf_of(body: &str) -> String {
-    let at = body.find("name=\"_csrf\" value=\"").expect("a form with _csrf");
-    let rest = &body[at + 20..];
-    rest[..rest.find('"').expect("end of value")].to_owned()
 }
 
 fn location_id(r: &Resp) -> i64 {
@@ -248,7 +164,7 @@ fn tasks_observables_notes_evidence_and_the_timeline() {
         &[("_csrf", &token), ("description", "the phishing email")],
         Some(("../../Invoice März 2026.eml", "message/rfc822", &content)),
     );
-    let r = anna.send("POST", &format!("{base}/evidence"), Some(&multipart_type()), Some(body));
+    let r = anna.send_raw("POST", &format!("{base}/evidence"), Some(&multipart_type()), Some(body), &[]);
     assert_eq!(r.status, 303, "{}", r.body);
 
     let d = detail(&h, "anna", id);
@@ -330,8 +246,13 @@ fn evidence_over_the_limit_is_refused_with_413_and_nothing_stored() {
     let token = anna.csrf();
     let big = vec![b'x'; 25 * 1024 * 1024 + 1];
     let body = multipart(&[("_csrf", &token)], Some(("big.bin", "application/octet-stream", &big)));
-    let r =
-        anna.send("POST", &format!("/console/incidents/{id}/evidence"), Some(&multipart_type()), Some(body.clone()));
+    let r = anna.send_raw(
+        "POST",
+        &format!("/console/incidents/{id}/evidence"),
+        Some(&multipart_type()),
+        Some(body.clone()),
+        &[],
+    );
     assert!(r.status == 413 || r.status == 0, "console: {} {}", r.status, r.body);
     let sid = h.login("anna");
     let api_body = multipart(&[], Some(("big.bin", "application/octet-stream", &big)));
@@ -358,7 +279,8 @@ fn evidence_over_the_limit_is_refused_with_413_and_nothing_stored() {
     // Exactly at the limit is fine.
     let ok = vec![b'y'; 25 * 1024 * 1024];
     let body = multipart(&[("_csrf", &token)], Some(("ok.bin", "application/octet-stream", &ok)));
-    let r = anna.send("POST", &format!("/console/incidents/{id}/evidence"), Some(&multipart_type()), Some(body));
+    let r =
+        anna.send_raw("POST", &format!("/console/incidents/{id}/evidence"), Some(&multipart_type()), Some(body), &[]);
     assert_eq!(r.status, 303, "{}", r.body);
     assert_eq!(detail(&h, "anna", id)["evidence"][0]["size"], ok.len());
 }
@@ -371,7 +293,8 @@ fn another_councils_user_gets_404_on_incident_and_evidence() {
     let token = anna.csrf();
     let body = multipart(&[("_csrf", &token)], Some(("a.txt", "text/plain", b"council a only")));
     assert_eq!(
-        anna.send("POST", &format!("/console/incidents/{id}/evidence"), Some(&multipart_type()), Some(body)).status,
+        anna.send_raw("POST", &format!("/console/incidents/{id}/evidence"), Some(&multipart_type()), Some(body), &[])
+            .status,
         303
     );
     let eid = detail(&h, "anna", id)["evidence"][0]["id"].as_i64().expect("evidence");
@@ -435,8 +358,14 @@ fn read_only_users_get_403_on_every_change_and_see_no_forms() {
     }
     let body = multipart(&[("_csrf", &t)], Some(("a.txt", "text/plain", b"x")));
     assert_eq!(
-        rita.send("POST", &format!("/console/incidents/{id}/evidence"), Some(&multipart_type()), Some(body.clone()))
-            .status,
+        rita.send_raw(
+            "POST",
+            &format!("/console/incidents/{id}/evidence"),
+            Some(&multipart_type()),
+            Some(body.clone()),
+            &[]
+        )
+        .status,
         403
     );
 
@@ -489,7 +418,8 @@ fn missing_csrf_is_refused_with_403_and_changes_nothing() {
     }
     let body = multipart(&[], Some(("a.txt", "text/plain", b"x")));
     assert_eq!(
-        anna.send("POST", &format!("/console/incidents/{id}/evidence"), Some(&multipart_type()), Some(body)).status,
+        anna.send_raw("POST", &format!("/console/incidents/{id}/evidence"), Some(&multipart_type()), Some(body), &[])
+            .status,
         403
     );
     // The JSON API with a cookie needs X-Requested-With (the harness sends it; a bare cookie does not).

@@ -3,8 +3,6 @@
 
 mod common;
 
-use std::time::Duration;
-
 use chrono::Utc;
 use common::*;
 use ww_store::{
@@ -24,93 +22,6 @@ fn harness() -> Harness {
     h.seed();
     h.run_pipeline(Acking::Store);
     h
-}
-
-/// A browser-like client that does not follow redirects and keeps its cookies by hand.
-struct Browser<'a> {
-    h: &'a Harness,
-    agent: ureq::Agent,
-    cookies: Vec<(String, String)>,
-}
-
-impl<'a> Browser<'a> {
-    fn new(h: &'a Harness) -> Browser<'a> {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .timeout_global(Some(Duration::from_secs(20)))
-            .build()
-            .into();
-        Browser { h, agent, cookies: Vec::new() }
-    }
-
-    fn logged_in(h: &'a Harness, user: &str) -> Browser<'a> {
-        let mut b = Browser::new(h);
-        let page = b.get("/console/login");
-        assert_eq!(page.status, 200, "{}", page.body);
-        let token = csrf_of(&page.body);
-        let r = b.post(
-            "/console/login",
-            &[("username", user), ("password", PASSWORD), ("next", "/console/"), ("_csrf", &token)],
-        );
-        assert_eq!(r.status, 303, "login {user}: {}", r.body);
-        b
-    }
-
-    fn send(&mut self, method: &str, path: &str, form: Option<&[(&str, &str)]>) -> Resp {
-        let url = format!("{}{}", self.h.base, path);
-        let mut req = ureq::http::Request::builder().method(method).uri(&url).header("Accept", "text/html");
-        if !self.cookies.is_empty() {
-            let c: Vec<String> = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            req = req.header("Cookie", c.join("; "));
-        }
-        let mut resp = match form {
-            Some(pairs) => {
-                let mut s = form_urlencoded::Serializer::new(String::new());
-                for (k, v) in pairs {
-                    s.append_pair(k, v);
-                }
-                let req = req.header("Content-Type", "application/x-www-form-urlencoded");
-                self.agent.run(req.body(s.finish().into_bytes()).expect("request"))
-            }
-            None => self.agent.run(req.body(()).expect("request")),
-        }
-        .expect("transport");
-        for v in resp.headers().get_all("set-cookie") {
-            let v = v.to_str().unwrap_or_default();
-            if let Some((k, rest)) = v.split(';').next().and_then(|kv| kv.split_once('=')) {
-                self.cookies.retain(|(n, _)| n != k);
-                if !v.contains("Max-Age=0") && !rest.is_empty() {
-                    self.cookies.push((k.to_owned(), rest.to_owned()));
-                }
-            }
-        }
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let body = resp.body_mut().read_to_string().unwrap_or_default();
-        Resp { status, headers, body }
-    }
-
-    fn get(&mut self, path: &str) -> Resp {
-        self.send("GET", path, None)
-    }
-
-    fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Resp {
-        self.send("POST", path, Some(form))
-    }
-
-    fn csrf(&mut self) -> String {
-        let r = self.get("/console/");
-        assert_eq!(r.status, 200, "{}", r.body);
-        csrf_of(&r.body)
-    }
-}
-
-/// The `_csrf` value of the first form on a page.
-fn csrf_of(body: &str) -> String {
-    let at = body.find("name=\"_csrf\" value=\"").expect("a form with _csrf");
-    let rest = &body[at + 20..];
-    rest[..rest.find('"').expect("end of value")].to_owned()
 }
 
 /// Opens an incident of council A (with a note) straight through the store.

@@ -4,6 +4,10 @@
 
 #![allow(dead_code)]
 
+mod browser;
+#[allow(unused_imports)] // api.rs speaks JSON only
+pub use browser::*;
+
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
