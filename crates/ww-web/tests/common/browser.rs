@@ -18,6 +18,10 @@ impl<'a> Browser<'a> {
             .max_redirects(0)
             // Generous: evidence uploads of 25 MiB go through debug builds.
             .timeout_global(Some(Duration::from_secs(60)))
+            // No pooling: after refusing an oversized upload the server closes the
+            // connection without reading the body, and a reused pooled connection
+            // then fails the next request with "Peer disconnected".
+            .max_idle_connections(0)
             .build()
             .into();
         Browser { h, agent, cookies: Vec::new() }

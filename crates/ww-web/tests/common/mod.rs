@@ -169,6 +169,10 @@ impl Harness {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(20)))
+            // No pooling: after refusing an oversized upload the server closes the
+            // connection without reading the body, and a reused pooled connection
+            // then fails the next request with "Peer disconnected".
+            .max_idle_connections(0)
             .build()
             .into();
         Harness {
