@@ -100,7 +100,7 @@ metric_sum() { # $1 = metrics text file, $2 = family name
     awk -v n="$2" '$1 == n || index($1, n "{") == 1 { s += $NF } END { printf "%.0f\n", s + 0 }' "$1"
 }
 
-# Samples the server once per second: unix time, stored events, RSS KiB, FTS lag.
+# Samples the server once per second: unix time, stored events, RSS KiB.
 sampler() {
     while kill -0 "$SERVER_PID" 2>/dev/null; do
         local t rss m
@@ -108,7 +108,7 @@ sampler() {
         m=$(curl -fsS --max-time 2 "$BASE/metrics" 2>/dev/null || true)
         rss=$(ps -o rss= -p "$SERVER_PID" 2>/dev/null | tr -d ' ' || echo 0)
         printf '%s\n' "$m" >"$WORK/m.tmp"
-        echo "$t $(metric_sum "$WORK/m.tmp" ww_events_stored_total) ${rss:-0} $(metric_sum "$WORK/m.tmp" ww_fulltext_lag_events)"
+        echo "$t $(metric_sum "$WORK/m.tmp" ww_events_stored_total) ${rss:-0}"
         sleep 1
     done
 }
@@ -200,7 +200,6 @@ PY
 )
 read -r P99_BOUND P99_OBS <<<"$P99"
 PEAK_RSS2_KB=$(awk '{ if ($3 > p) p = $3 } END { print p + 0 }' "$WORK/samples2.txt")
-FTS_LAG=$(metric_sum "$WORK/after2.txt" ww_fulltext_lag_events)
 TOTAL_STORED=$(metric_sum "$WORK/after2.txt" ww_events_stored_total)
 RULES=$(grep -o '"rules":[0-9]*' "$WORK/server.log" | head -1 | cut -d: -f2 || true)
 DB_BYTES=$(du -sb "$WORK/data" | cut -f1)
@@ -214,6 +213,5 @@ printf '%-44s %s\n' "whole-run stored events/s (incl. drain)" "$WHOLE1"
 printf '%-44s %s MiB   (target < 1024)\n' "peak server RSS" "$((PEAK_RSS_KB / 1024))"
 printf '%-44s %s s (%s alerting batches)   (target < 1 s)\n' "p99 detection latency at $RATE2/s (bucket)" "$P99_BOUND" "$P99_OBS"
 printf '%-44s %s MiB\n' "peak server RSS (phase 2)" "$((PEAK_RSS2_KB / 1024))"
-printf '%-44s %s events\n' "full-text index lag at end" "$FTS_LAG"
 printf '%-44s %s events, %s MB on disk\n' "stored in total" "$TOTAL_STORED" "$((DB_BYTES / 1000000))"
-echo "{\"bench\":\"serve\",\"events\":$EVENTS,\"connections\":$CONNS,\"sigma\":$([[ -n "$SIGMA" ]] && echo true || echo false),\"synchronous\":\"$SYNC\",\"sustained_events_per_s\":$RATE1,\"whole_run_events_per_s\":$WHOLE1,\"peak_rss_mib\":$((PEAK_RSS_KB / 1024)),\"rate2\":$RATE2,\"p99_detection_latency_s\":$([[ $P99_BOUND == inf ]] && echo '"inf"' || echo "$P99_BOUND"),\"latency_observations\":$P99_OBS,\"fulltext_lag_events\":$FTS_LAG,\"rules_loaded\":${RULES:-null}}"
+echo "{\"bench\":\"serve\",\"events\":$EVENTS,\"connections\":$CONNS,\"sigma\":$([[ -n "$SIGMA" ]] && echo true || echo false),\"synchronous\":\"$SYNC\",\"sustained_events_per_s\":$RATE1,\"whole_run_events_per_s\":$WHOLE1,\"peak_rss_mib\":$((PEAK_RSS_KB / 1024)),\"rate2\":$RATE2,\"p99_detection_latency_s\":$([[ $P99_BOUND == inf ]] && echo '"inf"' || echo "$P99_BOUND"),\"latency_observations\":$P99_OBS,\"rules_loaded\":${RULES:-null}}"

@@ -1,5 +1,5 @@
-//! Builds a store holding one day of realistic council events and reports the write rate, the
-//! full-text indexing rate and search times. SQLite by default; `--pg URL` uses PostgreSQL (an
+//! Builds a store holding one day of realistic council events and reports the write rate (full-text
+//! block filters included) and search times. SQLite by default; `--pg URL` uses PostgreSQL (an
 //! existing, empty database: the bench does not drop what it writes).
 //!
 //! ```text
@@ -176,17 +176,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         n as f64 / wall.as_secs_f64()
     );
 
-    let t = Instant::now();
-    let mut indexed = 0u64;
-    while let Some(sqlite) = &sqlite {
-        let k = sqlite.index_pending(50_000).await?;
-        if k == 0 {
-            break;
-        }
-        indexed += k;
-    }
-    let it = t.elapsed();
-    println!("index: {indexed} events in {:.1}s = {:.0} events/s", it.as_secs_f64(), indexed as f64 / it.as_secs_f64());
     let stats = store.stats().await?;
     println!("stats: {stats:?}");
 
@@ -240,23 +229,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             page2.as_secs_f64() * 1e3
         );
     }
-    // The unindexed tail: write 100k more events and search before indexing.
-    let mut events = Vec::new();
-    for i in (n + 1)..=(n + 100_000) {
-        events.push(event(&mut r, i, a, day_start, span));
-    }
-    for chunk in events.chunks(batch as usize) {
-        store.write_batch(&WriteBatch { events: chunk.to_vec(), ..Default::default() }).await?;
-    }
-    let t = Instant::now();
-    let p = store
-        .search_events(&scope, &day(EventQuery { text: Some("203.0.113.7".into()), ..Default::default() }))
-        .await?;
-    println!(
-        "query text: rare ip with 100000 unindexed   {:>8.1} ms  ({} items)",
-        t.elapsed().as_secs_f64() * 1e3,
-        p.items.len()
-    );
     if !std::env::args().any(|a| a == "--retention") {
         close(&sqlite, &pg).await;
         return Ok(());

@@ -6,6 +6,7 @@
 //! alert changes and intake checkpoints they caused: a batch is either wholly durable or absent,
 //! which is what lets the server acknowledge a batch only after [`Store::write_batch`] returns.
 
+mod bloom;
 pub mod postgres;
 mod query;
 mod respond;

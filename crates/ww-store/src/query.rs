@@ -141,37 +141,6 @@ pub(crate) fn text_terms(text: &str) -> Result<Vec<String>> {
     Ok(terms)
 }
 
-/// Trigrams per term sent to the index; longer terms use a spread subset (candidates are verified
-/// against raw anyway).
-const MAX_TRIGRAMS_PER_TERM: usize = 12;
-
-/// The FTS5 expression for the trigram index: an AND of the trigrams of every term of three or
-/// more characters (detail=none has no positions, so no phrases), or `None` when no term is long
-/// enough for the index.
-pub(crate) fn fts_expression(terms: &[String]) -> Option<String> {
-    let mut grams: Vec<String> = Vec::new();
-    for t in terms {
-        let chars: Vec<char> = t.chars().collect();
-        if chars.len() < 3 {
-            continue;
-        }
-        let all: Vec<String> = chars.windows(3).map(|w| w.iter().collect()).collect();
-        let n = all.len();
-        let picked: Vec<&String> = if n <= MAX_TRIGRAMS_PER_TERM {
-            all.iter().collect()
-        } else {
-            (0..MAX_TRIGRAMS_PER_TERM).map(|i| &all[i * (n - 1) / (MAX_TRIGRAMS_PER_TERM - 1)]).collect()
-        };
-        for g in picked {
-            let q = format!("\"{}\"", g.replace('"', "\"\""));
-            if !grams.contains(&q) {
-                grams.push(q);
-            }
-        }
-    }
-    if grams.is_empty() { None } else { Some(grams.join(" AND ")) }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,16 +176,6 @@ mod tests {
         assert_eq!(promoted_field("c-ip"), Some(Promoted::SrcIp));
         assert_eq!(promoted_field("TargetUserName"), Some(Promoted::User));
         assert_eq!(promoted_field("EventID"), None);
-    }
-
-    #[test]
-    fn fts_expression_skips_short_terms_and_quotes() {
-        let t = text_terms("ab Fail x\"y").unwrap_or_default();
-        assert_eq!(fts_expression(&t).as_deref(), Some("\"fai\" AND \"ail\" AND \"x\"\"y\""));
-        let long = text_terms("abcdefghijklmnopqrstuvwxyz").unwrap_or_default();
-        assert_eq!(fts_expression(&long).map(|e| e.matches(" AND ").count()), Some(11));
-        assert_eq!(fts_expression(&text_terms("a bc").unwrap_or_default()), None);
-        assert!(text_terms(&"t ".repeat(17)).is_err());
     }
 
     #[test]

@@ -458,8 +458,6 @@ pub struct StoreStats {
     pub events: u64,
     pub alerts: u64,
     pub db_bytes: u64,
-    /// Events not yet in the full-text index (it may lag under load).
-    pub unindexed_events: u64,
 }
 
 /// Everything about one incident that the caller's scope may see: the shared headline plus the

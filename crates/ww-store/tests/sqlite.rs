@@ -1,5 +1,5 @@
 //! The store conformance suite over a real SQLite file, plus SQLite-only checks (reopen, WAL
-//! readers, the audit log's triggers, the lagging indexer).
+//! readers, the audit log's triggers, the full-text block filters).
 
 #![allow(clippy::unwrap_used)] // a failure here is a test failure
 
@@ -13,11 +13,6 @@ use ww_store::*;
 
 async fn open(dir: &Path) -> SqliteStore {
     SqliteStore::open(&dir.join("ww.db"), SqliteOptions::default()).await.unwrap()
-}
-
-async fn catch_up(s: &SqliteStore) {
-    while s.index_pending(7).await.unwrap() > 0 {}
-    assert_eq!(s.stats().await.unwrap().unindexed_events, 0);
 }
 
 #[tokio::test]
@@ -42,8 +37,7 @@ async fn tenant_isolation() {
     let dir = tempfile::tempdir().unwrap();
     let s = open(dir.path()).await;
     c::tenant_isolation(&s).await;
-    catch_up(&s).await;
-    // Same again with everything in the full-text index.
+    // Text search goes through the block filters, which hold both tenants' lines.
     let (a, _) = (TenantId(1), TenantId(2));
     let q = EventQuery { text: Some("bob".into()), ..Default::default() };
     let p = s.search_events(&TenantScope::one(a), &q).await.unwrap();
@@ -55,7 +49,7 @@ async fn tenant_isolation() {
 async fn search_semantics() {
     let dir = tempfile::tempdir().unwrap();
     let s = open(dir.path()).await;
-    c::search_semantics(&s, async || catch_up(&s).await).await;
+    c::search_semantics(&s).await;
 }
 
 #[tokio::test]
@@ -74,7 +68,7 @@ async fn accounts_sessions_tokens() {
 async fn retention_by_age_and_size() {
     let dir = tempfile::tempdir().unwrap();
     let s = open(dir.path()).await;
-    c::retention(&s, async || catch_up(&s).await).await;
+    c::retention(&s).await;
 }
 
 #[tokio::test]
@@ -104,20 +98,85 @@ async fn audit_log_is_append_only() {
     assert_eq!(n, 1);
 }
 
+/// Raw line for the block-filter tests: every line holds "common", chosen ones "needle".
+fn line(id: i64, needle: bool) -> String {
+    format!("<34>Nov 21 10:00:00 fw01 kernel: DROP id={id} {}common", if needle { "needle " } else { "" })
+}
+
+/// All pages of a text search, as ids.
+async fn all_pages(s: &SqliteStore, a: TenantId, text: &str, limit: u32) -> Vec<i64> {
+    let mut out = Vec::new();
+    let mut query = EventQuery { text: Some(text.into()), limit, ..Default::default() };
+    loop {
+        let p = s.search_events(&TenantScope::one(a), &query).await.unwrap();
+        out.extend(p.items.iter().map(|e| e.id));
+        match p.next_cursor {
+            Some(cur) => query.cursor = Some(cur),
+            None => return out,
+        }
+    }
+}
+
 #[tokio::test]
-async fn indexer_reports_lag_and_catches_up() {
+async fn text_search_spans_blocks_newest_first() {
     let dir = tempfile::tempdir().unwrap();
     let s = open(dir.path()).await;
     let (a, _) = c::two_tenants(&s).await;
-    let events = (1..=25).map(|i| c::ev(i, a, "fw", i, None, None, None, "deny tcp", serde_json::json!({}))).collect();
-    s.write_batch(&WriteBatch { events, ..Default::default() }).await.unwrap();
-    assert_eq!(s.stats().await.unwrap().unindexed_events, 25);
-    assert_eq!(s.index_pending(10).await.unwrap(), 10);
-    assert_eq!(s.stats().await.unwrap().unindexed_events, 15);
-    assert_eq!(s.index_pending(100).await.unwrap(), 15);
-    assert_eq!(s.index_pending(100).await.unwrap(), 0);
-    let q = EventQuery { text: Some("DENY".into()), ..Default::default() };
-    assert_eq!(s.search_events(&TenantScope::one(a), &q).await.unwrap().items.len(), 25);
+    let needles = [3i64, 2049, 4100, 5999];
+    // Time follows id, except that the first block's events are the newest: the search must
+    // order by time across blocks, not by block.
+    let ts = |id: i64| if id < 2048 { 100_000 + id } else { id };
+    for start in (1..=6000i64).step_by(1000) {
+        let events = (start..start + 1000)
+            .map(|id| {
+                c::ev(id, a, "fw", ts(id), None, None, None, &line(id, needles.contains(&id)), serde_json::json!({}))
+            })
+            .collect();
+        s.write_batch(&WriteBatch { events, ..Default::default() }).await.unwrap();
+    }
+    let mut want: Vec<i64> = needles.to_vec();
+    want.sort_by_key(|id| std::cmp::Reverse(ts(*id)));
+    assert_eq!(all_pages(&s, a, "NEEDLE", 100).await, want);
+    assert_eq!(all_pages(&s, a, "needle common", 1).await, want, "one per page");
+    let mut every: Vec<i64> = (1..=6000).collect();
+    every.sort_by_key(|id| std::cmp::Reverse(ts(*id)));
+    assert_eq!(all_pages(&s, a, "common", 700).await, every, "pages across blocks, no gaps or repeats");
+    assert!(all_pages(&s, a, "haystack", 100).await.is_empty());
+}
+
+#[tokio::test]
+async fn block_filters_survive_reopen_and_are_rebuilt_when_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(dir.path()).await;
+    let (a, _) = c::two_tenants(&s).await;
+    let batch = |ids: std::ops::RangeInclusive<i64>, word: &'static str| WriteBatch {
+        events: ids
+            .map(|i| c::ev(i, a, "fw", i, None, None, None, &format!("{word} {i}"), serde_json::json!({})))
+            .collect(),
+        ..Default::default()
+    };
+    s.write_batch(&batch(1..=10, "alpha")).await.unwrap();
+    s.close().await;
+    drop(s);
+    // The same block gets more events after a restart: the stored filter is merged, not lost.
+    let s = open(dir.path()).await;
+    s.write_batch(&batch(11..=20, "bravo")).await.unwrap();
+    assert_eq!(all_pages(&s, a, "alpha", 100).await, (1..=10).rev().collect::<Vec<_>>());
+    assert_eq!(all_pages(&s, a, "bravo", 100).await, (11..=20).rev().collect::<Vec<_>>());
+    s.close().await;
+    drop(s);
+    // A database whose events predate the filters (as after migration 0003) gets them built.
+    {
+        use sqlx::Connection;
+        let url = format!("sqlite://{}", dir.path().join("ww.db").display());
+        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query("DELETE FROM event_blocks").execute(&mut conn).await.unwrap();
+        sqlx::query("UPDATE meta SET value = 0 WHERE key = 'blocks_complete'").execute(&mut conn).await.unwrap();
+        conn.close().await.unwrap();
+    }
+    let s = open(dir.path()).await;
+    assert_eq!(all_pages(&s, a, "alpha", 100).await.len(), 10);
+    assert_eq!(all_pages(&s, a, "bravo", 3).await.len(), 10);
 }
 
 #[tokio::test]

@@ -48,20 +48,11 @@ impl Backend {
         }
     }
 
-    /// Indexes up to `max` events for full text; SQLite's index lags intake on purpose,
-    /// PostgreSQL's trigram index is maintained by each insert.
-    pub async fn index_pending(&self, max: u32) -> Result<u64, StoreError> {
+    /// A cheap round trip that proves the store answers.
+    pub async fn probe(&self) -> Result<(), StoreError> {
         match self {
-            Backend::Sqlite(s) => s.index_pending(max).await,
-            Backend::Postgres(_) => Ok(0),
-        }
-    }
-
-    /// A cheap round trip that proves the store answers; returns the full-text lag in events.
-    pub async fn probe(&self) -> Result<u64, StoreError> {
-        match self {
-            Backend::Sqlite(s) => s.fulltext_lag().await,
-            Backend::Postgres(p) => p.has_text_index().await.map(|_| 0),
+            Backend::Sqlite(s) => s.probe().await,
+            Backend::Postgres(p) => p.has_text_index().await.map(|_| ()),
         }
     }
 }

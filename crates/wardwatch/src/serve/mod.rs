@@ -422,8 +422,8 @@ async fn load_disabled(store: &dyn Store) -> anyhow::Result<DisabledRules> {
     Ok(d)
 }
 
-/// Background upkeep: keep the full-text index caught up, pick up per-tenant rule switches
-/// made through the API, and apply retention hourly.
+/// Background upkeep: pick up per-tenant rule switches made through the API, probe the store
+/// for health, and apply retention hourly.
 async fn housekeeping(
     store: Backend,
     store_ok: Arc<std::sync::atomic::AtomicBool>,
@@ -432,7 +432,6 @@ async fn housekeeping(
     metrics: Arc<Registry>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let lag = metrics.gauge("ww_fulltext_lag_events", "Stored events not yet in the full-text index", &[]);
     let retained = metrics.counter("ww_retention_deleted_total", "Events deleted by retention", &[]);
     let mut last_retention = std::time::Instant::now() - Duration::from_secs(3600);
     let mut last_rules = std::time::Instant::now();
@@ -440,13 +439,6 @@ async fn housekeeping(
         if *shutdown.borrow() {
             return;
         }
-        let indexed = match store.index_pending(20_000).await {
-            Ok(n) => n,
-            Err(e) => {
-                tracing::warn!(error = %e, "full-text indexing failed; will retry");
-                0
-            }
-        };
         if last_rules.elapsed() >= Duration::from_secs(2) {
             last_rules = std::time::Instant::now();
             match load_disabled(&*store.store()).await {
@@ -456,10 +448,7 @@ async fn housekeeping(
             // A cheap probe (not `stats()`, whose counts scan the events table); health reports
             // what it last saw.
             match store.probe().await {
-                Ok(n) => {
-                    lag.set(i64::try_from(n).unwrap_or(i64::MAX));
-                    store_ok.store(true, std::sync::atomic::Ordering::Relaxed);
-                }
+                Ok(()) => store_ok.store(true, std::sync::atomic::Ordering::Relaxed),
                 Err(e) => {
                     tracing::warn!(error = %e, "store health probe failed");
                     store_ok.store(false, std::sync::atomic::Ordering::Relaxed);
@@ -473,11 +462,9 @@ async fn housekeeping(
                 Err(e) => tracing::warn!(error = %e, "retention failed; will retry"),
             }
         }
-        if indexed == 0 {
-            tokio::select! {
-                _ = tokio::time::sleep(Duration::from_millis(250)) => {}
-                _ = shutdown.changed() => {}
-            }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+            _ = shutdown.changed() => {}
         }
     }
 }

@@ -3,7 +3,7 @@
 //!
 //! Timestamps are BIGINT microseconds, as in SQLite. Full text: a `pg_trgm` GIN index on the raw
 //! line (created when the extension can be installed) serves `ILIKE '%term%'`; GIN is updated with
-//! the row, so nothing lags ([`StoreStats::unindexed_events`] is always 0) and results are exact
+//! the row, so nothing lags, and results are exact
 //! with or without the index.
 //!
 //! Size: PostgreSQL files keep deleted rows until vacuum reuses their space, so retention cannot
@@ -1493,7 +1493,7 @@ impl Store for PgStore {
             let v: i64 = row.try_get(i).db(op)?;
             Ok(u64::try_from(v).unwrap_or(0))
         };
-        Ok(StoreStats { events: get(0)?, alerts: get(1)?, db_bytes: get(2)?, unindexed_events: 0 })
+        Ok(StoreStats { events: get(0)?, alerts: get(1)?, db_bytes: get(2)? })
     }
 }
 

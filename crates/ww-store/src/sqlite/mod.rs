@@ -1,11 +1,11 @@
-//! The embedded SQLite backend: one file in WAL mode, one writer connection (every write,
-//! the full-text indexer and retention queue behind it) and a small pool of read-only
-//! connections, so searches never wait for writes.
+//! The embedded SQLite backend: one file in WAL mode, one writer connection (every write and
+//! retention queue behind it) and a small pool of read-only connections, so searches never wait
+//! for writes.
 //!
-//! Full text: `events_fts` (FTS5, trigram tokens, contentless) is filled by a lagging indexer,
-//! [`SqliteStore::index_pending`], which the server calls while idle. Search uses the index for
-//! the events up to the indexer's watermark and scans the unindexed tail; every candidate is
-//! checked against the raw line, so results are exact either way.
+//! Full text: every block of 2,048 event ids has a trigram Bloom filter (`event_blocks`, see
+//! [`crate::bloom`]) written in the same transaction as its events. A text search reads the
+//! filters of the blocks in its time range and scans only the candidate blocks, newest first;
+//! every candidate row is checked against the raw line, so results are exact.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -19,9 +19,8 @@ use sqlx::sqlite::{
 };
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
-use crate::query::{
-    self, Pattern, decode_cursor, encode_cursor, fts_expression, json_path, promoted_field, text_terms,
-};
+use crate::bloom::{self, Bloom, Trigrams};
+use crate::query::{self, Pattern, decode_cursor, encode_cursor, json_path, promoted_field, text_terms};
 use crate::*;
 
 mod respond;
@@ -30,9 +29,8 @@ mod respond;
 const INSERT_CHUNK: usize = 250;
 /// Sample events kept per alert.
 const SAMPLE_CAP: i64 = 10;
-/// Above this many full-text candidates, search walks the time index and checks raw instead
-/// (a common term matches early rows anyway; a rare one is cheaper to fetch by id).
-const FTS_DRIVE_MAX: i64 = 20_000;
+/// Candidate blocks scanned per search statement (each an id range of 2,048 events).
+const BLOCKS_PER_QUERY: usize = 16;
 /// Rows deleted per retention statement.
 const RETENTION_CHUNK: i64 = 10_000;
 const DEFAULT_LIMIT: u32 = 100;
@@ -78,6 +76,18 @@ pub struct SqliteStore {
     path: PathBuf,
     /// (tenant, source name) → source id, only for committed sources.
     sources: Mutex<HashMap<(i64, String), i64>>,
+    /// The newest block's summary as last committed, so that each batch does not read its
+    /// filter back from the database.
+    open_block: Mutex<Option<BlockSummary>>,
+}
+
+/// What `event_blocks` holds for one block.
+#[derive(Debug, Clone)]
+struct BlockSummary {
+    block: i64,
+    min_ts: i64,
+    max_ts: i64,
+    bloom: Bloom,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -254,7 +264,15 @@ impl SqliteStore {
             .connect_with(base.read_only(true))
             .await
             .db("open read connections")?;
-        Ok(SqliteStore { writer, reader, path: path.to_owned(), sources: Mutex::new(HashMap::new()) })
+        let store = SqliteStore {
+            writer,
+            reader,
+            path: path.to_owned(),
+            sources: Mutex::new(HashMap::new()),
+            open_block: Mutex::new(None),
+        };
+        store.complete_blocks().await?;
+        Ok(store)
     }
 
     /// Opens `dir/wardwatch.db` with default options, creating the directory if needed.
@@ -269,54 +287,57 @@ impl SqliteStore {
         &self.path
     }
 
-    /// Adds up to `max_rows` not yet indexed events (oldest first) to the full-text index in one
-    /// transaction; returns how many were indexed (0 when the index has caught up).
-    pub async fn index_pending(&self, max_rows: u32) -> Result<u64> {
-        let op = "index events";
-        let max_rows = i64::from(max_rows.max(1));
-        let mut tx = self.writer.begin().await.db(op)?;
-        let wm = watermark(&mut tx).await?;
-        let last: Option<i64> =
-            sqlx::query_scalar("SELECT max(id) FROM (SELECT id FROM events WHERE id > ?1 ORDER BY id LIMIT ?2)")
-                .bind(wm)
-                .bind(max_rows)
-                .fetch_one(&mut *tx)
-                .await
-                .db(op)?;
-        let Some(last) = last else {
-            return Ok(0);
-        };
-        let done = sqlx::query(
-            "INSERT INTO events_fts (rowid, raw) SELECT id, CAST(raw AS TEXT) FROM events \
-             WHERE id > ?1 AND id <= ?2",
-        )
-        .bind(wm)
-        .bind(last)
-        .execute(&mut *tx)
-        .await
-        .db(op)?
-        .rows_affected();
-        sqlx::query("UPDATE meta SET value = ?1 WHERE key = 'fts_watermark'")
-            .bind(last)
-            .execute(&mut *tx)
+    /// A cheap round trip that proves the store answers (the server's health probe).
+    pub async fn probe(&self) -> Result<()> {
+        sqlx::query_scalar::<_, i64>("SELECT value FROM meta WHERE key = 'max_event_id'")
+            .fetch_one(&self.reader)
             .await
-            .db(op)?;
-        tx.commit().await.db(op)?;
-        Ok(done)
+            .db("probe the store")?;
+        Ok(())
     }
 
-    /// Stored events not yet in the full-text index: the highest event id minus the indexer's
-    /// watermark (two key lookups, unlike `stats()`, whose counts scan the events table; events
-    /// deleted by retention above the watermark are still counted until it passes them).
-    pub async fn fulltext_lag(&self) -> Result<u64> {
-        let lag: i64 = sqlx::query_scalar(
-            "SELECT max(0, (SELECT value FROM meta WHERE key = 'max_event_id') - \
-             (SELECT value FROM meta WHERE key = 'fts_watermark'))",
-        )
-        .fetch_one(&self.reader)
-        .await
-        .db("read full-text lag")?;
-        Ok(u64::try_from(lag).unwrap_or(0))
+    /// Builds the block filters of events written before filters existed (migration 0003), in
+    /// chunks of whole blocks, then records that every block is complete.
+    async fn complete_blocks(&self) -> Result<()> {
+        let op = "build block filters";
+        let done: i64 = sqlx::query_scalar("SELECT value FROM meta WHERE key = 'blocks_complete'")
+            .fetch_one(&self.writer)
+            .await
+            .db(op)?;
+        if done != 0 {
+            return Ok(());
+        }
+        let mut after = -1i64;
+        loop {
+            let mut tx = self.writer.begin().await.db(op)?;
+            let rows = sqlx::query("SELECT id, ts, raw FROM events WHERE id > ?1 ORDER BY id LIMIT ?2")
+                .bind(after)
+                .bind(bloom::BLOCK_EVENTS * 16)
+                .fetch_all(&mut *tx)
+                .await
+                .db(op)?;
+            if rows.is_empty() {
+                sqlx::query("UPDATE meta SET value = 1 WHERE key = 'blocks_complete'")
+                    .execute(&mut *tx)
+                    .await
+                    .db(op)?;
+                tx.commit().await.db(op)?;
+                return Ok(());
+            }
+            let mut blocks: std::collections::BTreeMap<i64, BlockSummary> = std::collections::BTreeMap::new();
+            for r in &rows {
+                let id: i64 = r.try_get(0).db(op)?;
+                let ts: i64 = r.try_get(1).db(op)?;
+                let raw: Vec<u8> = r.try_get(2).db(op)?;
+                summarise(&mut blocks, id, ts, &raw);
+                after = id;
+            }
+            for b in blocks.into_values() {
+                let merged = merge_stored(&mut tx, b).await?;
+                store_block(&mut tx, &merged).await?;
+            }
+            tx.commit().await.db(op)?;
+        }
     }
 
     /// Closes both pools, checkpointing the WAL.
@@ -469,26 +490,67 @@ impl SqliteStore {
         Ok(())
     }
 
+    /// The blocks in the query's time range whose filters may hold every term, newest first.
+    async fn candidate_blocks(&self, q: &EventQuery, plan: &SearchPlan, grams: &Trigrams) -> Result<Vec<Candidate>> {
+        use futures_util::TryStreamExt;
+        let op = "search events";
+        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT block, max_ts, bloom FROM event_blocks WHERE 1");
+        if let Some(from) = &q.from {
+            qb.push(" AND max_ts >= ").push_bind(us(from));
+        }
+        if let Some(to) = &q.to {
+            qb.push(" AND min_ts < ").push_bind(us(to));
+        }
+        if let Some((ts, _)) = plan.cursor {
+            qb.push(" AND min_ts <= ").push_bind(ts);
+        }
+        qb.push(" ORDER BY max_ts DESC, block DESC");
+        let mut out = Vec::new();
+        let mut rows = qb.build().fetch(&self.reader);
+        while let Some(r) = rows.try_next().await.db(op)? {
+            let bloom: &[u8] = r.try_get(2).db(op)?;
+            let bloom = Bloom::from_bytes(bloom).ok_or_else(|| corrupt("block filter"))?;
+            if bloom.may_contain(grams) {
+                out.push(Candidate { block: r.try_get(0).db(op)?, max_ts: r.try_get(1).db(op)? });
+            }
+        }
+        Ok(out)
+    }
+
     /// One tenant's page of matching events (up to `limit` rows, newest first).
     async fn search_tenant(
         &self,
         tenant: TenantId,
         q: &EventQuery,
         plan: &SearchPlan,
+        ranges: Option<&[(i64, i64)]>,
         limit: u32,
     ) -> Result<Vec<StoredEvent>> {
+        // With id ranges, `+` keeps the planner off the time and tenant indexes: reading the
+        // candidate blocks by rowid is what makes a rare term fast.
+        let p = if ranges.is_some() { "+" } else { "" };
         let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT ");
         qb.push(EVENT_COLUMNS);
-        qb.push(" FROM events e JOIN sources s ON s.id = e.source_id WHERE e.tenant_id = ");
+        qb.push(format!(" FROM events e JOIN sources s ON s.id = e.source_id WHERE {p}e.tenant_id = "));
         qb.push_bind(tenant.0);
+        if let Some(ranges) = ranges {
+            qb.push(" AND (");
+            for (i, (first, last)) in ranges.iter().enumerate() {
+                if i > 0 {
+                    qb.push(" OR ");
+                }
+                qb.push("e.id BETWEEN ").push_bind(*first).push(" AND ").push_bind(*last);
+            }
+            qb.push(")");
+        }
         if let Some(from) = &q.from {
-            qb.push(" AND e.ts >= ").push_bind(us(from));
+            qb.push(format!(" AND {p}e.ts >= ")).push_bind(us(from));
         }
         if let Some(to) = &q.to {
-            qb.push(" AND e.ts < ").push_bind(us(to));
+            qb.push(format!(" AND {p}e.ts < ")).push_bind(us(to));
         }
         if let Some((ts, id)) = plan.cursor {
-            qb.push(" AND e.ts <= ").push_bind(ts);
+            qb.push(format!(" AND {p}e.ts <= ")).push_bind(ts);
             qb.push(" AND (e.ts, e.id) < (").push_bind(ts).push(", ").push_bind(id).push(")");
         }
         if !q.sources.is_empty() {
@@ -521,10 +583,6 @@ impl SqliteStore {
         }
         for t in &plan.terms {
             qb.push(" AND instr(lower(CAST(e.raw AS TEXT)), ").push_bind(t.clone()).push(") > 0");
-        }
-        if let Some((expr, wm)) = &plan.fts {
-            qb.push(" AND e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ").push_bind(expr.clone());
-            qb.push(" UNION ALL SELECT id FROM events WHERE id > ").push_bind(*wm).push(")");
         }
         qb.push(" ORDER BY e.ts DESC, e.id DESC LIMIT ").push_bind(i64::from(limit));
         let rows = qb.build().fetch_all(&self.reader).await.db("search events")?;
@@ -560,15 +618,51 @@ struct SearchPlan {
     fields: Vec<FieldPlan>,
     /// Lower-cased terms, each checked against raw.
     terms: Vec<String>,
-    /// FTS expression and watermark when the index should drive the query.
-    fts: Option<(String, i64)>,
 }
 
-async fn watermark(conn: &mut SqliteConnection) -> Result<i64> {
-    sqlx::query_scalar("SELECT value FROM meta WHERE key = 'fts_watermark'")
-        .fetch_one(conn)
+/// A block that may hold matches of a text search.
+struct Candidate {
+    block: i64,
+    max_ts: i64,
+}
+
+/// Adds one event to the summaries of the blocks a write touches.
+fn summarise(blocks: &mut std::collections::BTreeMap<i64, BlockSummary>, id: i64, ts: i64, raw: &[u8]) {
+    let block = bloom::block_of(id);
+    let b =
+        blocks.entry(block).or_insert_with(|| BlockSummary { block, min_ts: ts, max_ts: ts, bloom: Bloom::default() });
+    b.min_ts = b.min_ts.min(ts);
+    b.max_ts = b.max_ts.max(ts);
+    b.bloom.add_text(raw);
+}
+
+/// `b` merged with what the database already holds for its block.
+async fn merge_stored(conn: &mut SqliteConnection, mut b: BlockSummary) -> Result<BlockSummary> {
+    let op = "read block filter";
+    let row = sqlx::query("SELECT min_ts, max_ts, bloom FROM event_blocks WHERE block = ?1")
+        .bind(b.block)
+        .fetch_optional(&mut *conn)
         .await
-        .db("read index watermark")
+        .db(op)?;
+    if let Some(r) = row {
+        let stored = Bloom::from_bytes(&r.try_get::<Vec<u8>, _>(2).db(op)?).ok_or_else(|| corrupt("block filter"))?;
+        b.min_ts = b.min_ts.min(r.try_get(0).db(op)?);
+        b.max_ts = b.max_ts.max(r.try_get(1).db(op)?);
+        b.bloom.union(&stored);
+    }
+    Ok(b)
+}
+
+async fn store_block(conn: &mut SqliteConnection, b: &BlockSummary) -> Result<()> {
+    sqlx::query("INSERT OR REPLACE INTO event_blocks (block, min_ts, max_ts, bloom) VALUES (?1, ?2, ?3, ?4)")
+        .bind(b.block)
+        .bind(b.min_ts)
+        .bind(b.max_ts)
+        .bind(b.bloom.to_bytes())
+        .execute(&mut *conn)
+        .await
+        .db("write block filter")?;
+    Ok(())
 }
 
 async fn user_by(pool: &SqlitePool, id: Option<i64>, name: Option<&str>) -> Result<(User, String)> {
@@ -622,31 +716,38 @@ impl Store for SqliteStore {
         let op = "write batch";
         let mut tx = self.writer.begin().await.db(op)?;
         let mut created = Vec::new();
+        let mut newest_block: Option<BlockSummary> = None;
         if !batch.events.is_empty() {
             let (sources, new) = self.resolve_sources(&mut tx, &batch.events).await?;
             created = new;
             self.insert_events(&mut tx, &batch.events, &sources).await?;
             let max_id = batch.events.iter().map(|e| e.id).max().unwrap_or(0);
-            let min_id = batch.events.iter().map(|e| e.id).min().unwrap_or(0);
             sqlx::query("UPDATE meta SET value = max(value, ?1) WHERE key = 'max_event_id'")
                 .bind(max_id)
                 .execute(&mut *tx)
                 .await
                 .db(op)?;
-            // Events landing below the indexer's watermark (a late batch) go into the index now,
-            // or search would never see them.
-            let wm = watermark(&mut tx).await?;
-            if min_id <= wm {
-                let late: Vec<i64> = batch.events.iter().map(|e| e.id).filter(|id| *id <= wm).collect();
-                let ids = serde_json::to_string(&late).map_err(|_| corrupt("event ids"))?;
-                sqlx::query(
-                    "INSERT INTO events_fts (rowid, raw) SELECT id, CAST(raw AS TEXT) FROM events \
-                     WHERE id IN (SELECT value FROM json_each(?1))",
-                )
-                .bind(ids)
-                .execute(&mut *tx)
-                .await
-                .db(op)?;
+            let mut blocks = std::collections::BTreeMap::new();
+            for e in &batch.events {
+                summarise(&mut blocks, e.id, us(&e.time), &e.raw);
+            }
+            let cached =
+                self.open_block.lock().map_err(|_| StoreError::Invalid("block cache poisoned".into()))?.clone();
+            for b in blocks.into_values() {
+                let merged = match &cached {
+                    Some(c) if c.block == b.block => {
+                        let mut m = b;
+                        m.min_ts = m.min_ts.min(c.min_ts);
+                        m.max_ts = m.max_ts.max(c.max_ts);
+                        m.bloom.union(&c.bloom);
+                        m
+                    }
+                    _ => merge_stored(&mut tx, b).await?,
+                };
+                store_block(&mut tx, &merged).await?;
+                if newest_block.as_ref().is_none_or(|n: &BlockSummary| merged.block >= n.block) {
+                    newest_block = Some(merged);
+                }
             }
         }
         for a in &batch.alerts {
@@ -672,7 +773,17 @@ impl Store for SqliteStore {
                 .await
                 .db(op)?;
         }
-        tx.commit().await.db(op)?;
+        let committed = tx.commit().await.db(op);
+        {
+            // The cache must only ever hold committed state: after a failed commit, read back.
+            let mut open = self.open_block.lock().map_err(|_| StoreError::Invalid("block cache poisoned".into()))?;
+            match (&committed, newest_block) {
+                (Ok(()), Some(n)) if open.as_ref().is_none_or(|o| n.block >= o.block) => *open = Some(n),
+                (Ok(()), _) => {}
+                (Err(_), _) => *open = None,
+            }
+        }
+        committed?;
         if !created.is_empty() {
             let mut cache = self.sources.lock().map_err(|_| StoreError::Invalid("source cache poisoned".into()))?;
             cache.extend(created);
@@ -772,27 +883,29 @@ impl Store for SqliteStore {
             Some(t) => text_terms(t)?,
             None => Vec::new(),
         };
-        let mut fts = None;
-        if let Some(expr) = fts_expression(&terms) {
-            // Watermark first: the search below sees an index at least this complete.
-            let mut conn = self.reader.acquire().await.db("search events")?;
-            let wm = watermark(&mut conn).await?;
-            let candidates: i64 = sqlx::query_scalar(
-                "SELECT count(*) FROM (SELECT rowid FROM events_fts WHERE events_fts MATCH ?1 LIMIT ?2)",
-            )
-            .bind(&expr)
-            .bind(FTS_DRIVE_MAX + 1)
-            .fetch_one(&mut *conn)
-            .await
-            .db("search events")?;
-            if candidates <= FTS_DRIVE_MAX {
-                fts = Some((expr, wm));
-            }
-        }
-        let plan = SearchPlan { cursor, fields, terms, fts };
+        let grams = Trigrams::of_terms(&terms);
+        let plan = SearchPlan { cursor, fields, terms };
         let mut items = Vec::new();
-        for t in scope.tenants() {
-            items.extend(self.search_tenant(*t, q, &plan, limit + 1).await?);
+        if grams.is_empty() {
+            for t in scope.tenants() {
+                items.extend(self.search_tenant(*t, q, &plan, None, limit + 1).await?);
+            }
+        } else {
+            // Candidate blocks newest first; stop once no unread block can reach the page.
+            let blocks = self.candidate_blocks(q, &plan, &grams).await?;
+            for chunk in blocks.chunks(BLOCKS_PER_QUERY) {
+                if items.len() > limit as usize {
+                    items.sort_by_key(|e: &StoredEvent| std::cmp::Reverse((e.time, e.id)));
+                    items.truncate(limit as usize + 1);
+                    if items.last().is_some_and(|e| us(&e.time) > chunk[0].max_ts) {
+                        break;
+                    }
+                }
+                let ranges: Vec<(i64, i64)> = chunk.iter().map(|b| bloom::block_ids(b.block)).collect();
+                for t in scope.tenants() {
+                    items.extend(self.search_tenant(*t, q, &plan, Some(&ranges), limit + 1).await?);
+                }
+            }
         }
         items.sort_by_key(|e| std::cmp::Reverse((e.time, e.id)));
         let more = items.len() > limit as usize;
@@ -1459,8 +1572,7 @@ impl Store for SqliteStore {
         let op = "read stats";
         let row = sqlx::query(
             "SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM alerts), \
-             (SELECT page_count FROM pragma_page_count()) * (SELECT page_size FROM pragma_page_size()), \
-             (SELECT count(*) FROM events WHERE id > (SELECT value FROM meta WHERE key = 'fts_watermark'))",
+             (SELECT page_count FROM pragma_page_count()) * (SELECT page_size FROM pragma_page_size())",
         )
         .fetch_one(&self.reader)
         .await
@@ -1469,7 +1581,7 @@ impl Store for SqliteStore {
             let v: i64 = row.try_get(i).db(op)?;
             Ok(u64::try_from(v).unwrap_or(0))
         };
-        Ok(StoreStats { events: get(0)?, alerts: get(1)?, db_bytes: get(2)?, unindexed_events: get(3)? })
+        Ok(StoreStats { events: get(0)?, alerts: get(1)?, db_bytes: get(2)? })
     }
 }
 
@@ -1479,18 +1591,24 @@ impl SqliteStore {
         let op = "delete events";
         let json = serde_json::to_string(ids).map_err(|_| corrupt("event ids"))?;
         let mut tx = self.writer.begin().await.db(op)?;
-        let wm = watermark(&mut tx).await?;
-        // One statement per row: FTS5 plans `rowid IN (subquery)` as a scan of the whole index.
-        for id in ids.iter().filter(|id| **id <= wm) {
-            sqlx::query("DELETE FROM events_fts WHERE rowid = ?1").bind(id).execute(&mut *tx).await.db(op)?;
-        }
         let n = sqlx::query("DELETE FROM events WHERE id IN (SELECT value FROM json_each(?1))")
             .bind(&json)
             .execute(&mut *tx)
             .await
             .db(op)?
             .rows_affected();
+        // Filters of blocks wholly below the oldest remaining event go too (a block with some
+        // events left keeps its filter: extra bits only cost a wasted scan).
+        sqlx::query(
+            "DELETE FROM event_blocks WHERE block < (coalesce((SELECT min(id) FROM events), \
+             (SELECT value FROM meta WHERE key = 'max_event_id') + 1) >> ?1)",
+        )
+        .bind(bloom::BLOCK_SHIFT)
+        .execute(&mut *tx)
+        .await
+        .db(op)?;
         tx.commit().await.db(op)?;
+        *self.open_block.lock().map_err(|_| StoreError::Invalid("block cache poisoned".into()))? = None;
         Ok(n)
     }
 }
