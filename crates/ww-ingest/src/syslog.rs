@@ -7,6 +7,7 @@
 //! until the batch is acknowledged as stored, so a slow pipeline pushes back on the sender through
 //! the kernel's buffers.
 
+use std::collections::VecDeque;
 use std::future::pending;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -20,7 +21,7 @@ use tokio::task::JoinSet;
 use tokio::time::{Instant, sleep_until, timeout, timeout_at};
 
 use crate::framing::{Frame, Framer};
-use crate::intake::{Intake, IntakeError, RawRecord, SourceInfo};
+use crate::intake::{AckError, AckReceiver, Intake, IntakeError, RawRecord, SourceInfo};
 use crate::stats::SourceStats;
 use crate::{IngestError, Shutdown, stopped};
 
@@ -44,6 +45,10 @@ pub struct Limits {
     pub udp_batch_delay: Duration,
     /// TCP: most records one connection submits at once.
     pub tcp_batch_records: usize,
+    /// TCP: batches one connection may have queued and not yet stored. Reading stops at this
+    /// many, so memory stays bounded, while the next batch is parsed and matched as the store
+    /// commits the previous one.
+    pub tcp_window: usize,
     /// Most bytes read into one batch (TCP) or held in one batch (UDP).
     pub batch_bytes: usize,
 }
@@ -59,6 +64,7 @@ impl Default for Limits {
             udp_batch_records: 1000,
             udp_batch_delay: Duration::from_millis(10),
             tcp_batch_records: 5000,
+            tcp_window: 4,
             batch_bytes: 1 << 20,
         }
     }
@@ -281,6 +287,7 @@ impl Conn {
         let mut frames: Vec<Frame> = Vec::new();
         let mut last_read = Instant::now();
         let mut partial_since: Option<Instant> = None;
+        let mut inflight: VecDeque<Submitted> = VecDeque::new();
         loop {
             let deadline = match partial_since {
                 Some(t) => t + limits.message_timeout,
@@ -288,7 +295,15 @@ impl Conn {
             };
             let n = tokio::select! {
                 biased;
-                () = stopped(&mut shutdown) => return "shutdown",
+                () = stopped(&mut shutdown) => return self.settle_all(&mut inflight, "shutdown").await,
+                // Count stored batches as they are acknowledged, even while the peer is quiet.
+                r = async { (&mut inflight[0].ack).await }, if !inflight.is_empty() => {
+                    let done = inflight.pop_front().map(|s| (s.n, s.bytes, s.received_at));
+                    if let Err(reason) = self.settled(r, done) {
+                        return reason;
+                    }
+                    continue;
+                }
                 r = timeout_at(deadline, stream.read(&mut buf)) => match r {
                     Err(_) if partial_since.is_some() => return "a message was not completed in time",
                     Err(_) => return "idle",
@@ -330,22 +345,72 @@ impl Conn {
             } else if partial_since.is_none() {
                 partial_since = Some(now);
             }
-            // One read can frame more than a batch: submit in batches, each stored before the next.
+            // One read can frame more than a batch: submit in batches, never more than the window
+            // unstored at once.
             while !frames.is_empty() {
                 let rest = frames.split_off(frames.len().min(limits.tcp_batch_records.max(1)));
                 let batch = std::mem::replace(&mut frames, rest);
-                if let Err(reason) = self.submit(batch).await {
-                    return reason;
+                match self.submit(batch).await {
+                    Ok(s) => inflight.push_back(s),
+                    Err(reason) => return self.settle_all(&mut inflight, reason).await,
+                }
+                while inflight.len() >= limits.tcp_window.max(1) {
+                    if let Err(reason) = self.settle_oldest(&mut inflight).await {
+                        return self.settle_all(&mut inflight, reason).await;
+                    }
                 }
             }
             if let Some(reason) = closing {
-                return reason;
+                return self.settle_all(&mut inflight, reason).await;
             }
         }
     }
 
-    /// Submits one batch and waits until it is stored: the durability point.
-    async fn submit(&self, frames: Vec<Frame>) -> Result<(), &'static str> {
+    /// Waits for the oldest unstored batch.
+    async fn settle_oldest(&self, inflight: &mut VecDeque<Submitted>) -> Result<(), &'static str> {
+        match inflight.pop_front() {
+            Some(s) => {
+                let r = s.ack.await;
+                self.settled(r, Some((s.n, s.bytes, s.received_at)))
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Waits for every unstored batch (so that the counts are right), then gives `reason`.
+    async fn settle_all(&self, inflight: &mut VecDeque<Submitted>, reason: &'static str) -> &'static str {
+        while !inflight.is_empty() {
+            if let Err(r) = self.settle_oldest(inflight).await {
+                inflight.clear();
+                return r;
+            }
+        }
+        reason
+    }
+
+    /// Counts a batch once the store has it; a batch that was not stored closes the connection.
+    fn settled(
+        &self,
+        r: Result<Result<(), AckError>, tokio::sync::oneshot::error::RecvError>,
+        done: Option<(usize, usize, chrono::DateTime<Utc>)>,
+    ) -> Result<(), &'static str> {
+        match r {
+            Ok(Ok(())) => {
+                if let Some((n, bytes, received_at)) = done {
+                    self.stats.accepted(n, bytes, received_at);
+                }
+                Ok(())
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(source = %self.source.name, error = %e, "batch not stored: closing the connection");
+                Err("batch not stored")
+            }
+            Err(_) => Err("intake dropped the batch"),
+        }
+    }
+
+    /// Queues one batch; it is durable once its acknowledgement arrives.
+    async fn submit(&self, frames: Vec<Frame>) -> Result<Submitted, &'static str> {
         let received_at = Utc::now();
         let mut bytes = 0;
         let records: Vec<RawRecord> = frames
@@ -360,16 +425,14 @@ impl Conn {
             .collect();
         let n = records.len();
         let ack = self.intake.submit(self.source.clone(), records, None).await.map_err(|_| "intake closed")?;
-        match ack.await {
-            Ok(Ok(())) => {
-                self.stats.accepted(n, bytes, received_at);
-                Ok(())
-            }
-            Ok(Err(e)) => {
-                tracing::warn!(source = %self.source.name, error = %e, "batch not stored: closing the connection");
-                Err("batch not stored")
-            }
-            Err(_) => Err("intake dropped the batch"),
-        }
+        Ok(Submitted { ack, n, bytes, received_at })
     }
+}
+
+/// A batch queued by a TCP connection and not yet acknowledged.
+struct Submitted {
+    ack: AckReceiver,
+    n: usize,
+    bytes: usize,
+    received_at: chrono::DateTime<Utc>,
 }

@@ -110,11 +110,12 @@ async fn tcp_mixed_framing_split_across_reads() {
 }
 
 #[tokio::test]
-async fn tcp_reader_stops_at_an_unacknowledged_batch() {
-    // The queue has room for many batches but nobody drains it, so the first batch is never
-    // acknowledged: a reader that did not wait for the acknowledgement would queue more.
+async fn tcp_reader_stops_at_a_full_window_of_unacknowledged_batches() {
+    // The queue has room for many batches but nobody drains it, so no batch is ever
+    // acknowledged: a reader that did not wait for acknowledgements would queue more than its
+    // window of two.
     let (intake, mut rx) = intake(64);
-    let limits = Limits { tcp_batch_records: 100, ..Limits::default() };
+    let limits = Limits { tcp_batch_records: 100, tcp_window: 2, ..Limits::default() };
     let tcp = start_tcp(intake, limits, None).await;
     let c = TcpStream::connect(tcp.addr).await.unwrap();
     let (rd, mut wr) = c.into_split();
@@ -132,19 +133,20 @@ async fn tcp_reader_stops_at_an_unacknowledged_batch() {
     });
     let (written, blocked) = writer.await.unwrap();
     assert!(blocked, "the sender was never blocked ({written} bytes written)");
-    // Exactly one batch was taken, within the batch limit, and nothing since.
-    let first = rx.try_recv().expect("one batch queued");
-    assert!(first.records.len() <= 100);
-    assert!(rx.try_recv().is_err(), "nothing submitted past the unacknowledged batch");
-    assert_eq!(tcp.stats.events.get(), 0);
+    // Exactly the window was taken, each batch within the batch limit, and nothing since.
+    let first = rx.try_recv().expect("first batch queued");
+    let second = rx.try_recv().expect("second batch queued");
+    assert!(first.records.len() <= 100 && second.records.len() <= 100);
+    assert!(rx.try_recv().is_err(), "nothing submitted past the window");
     assert_eq!(tcp.stats.events.get(), 0, "nothing counted before the acknowledgement");
-    // Acknowledge: reading resumes.
+    // Acknowledge the oldest: it is counted and reading resumes.
     let n = first.records.len() as u64;
     first.ack.unwrap().send(Ok(())).unwrap();
     let next = tokio::time::timeout(Duration::from_secs(2), rx.recv()).await.unwrap().unwrap();
     assert!(!next.records.is_empty());
     assert_eq!(tcp.stats.events.get(), n);
-    drop(rd);
+    assert!(rx.try_recv().is_err(), "still at most two unacknowledged");
+    drop((rd, second, next));
 }
 
 #[tokio::test]
