@@ -239,7 +239,11 @@ impl Resolved {
     pub(crate) fn applies(&self, kind: SourceKind, value: &dyn Fn(&str) -> Option<String>) -> bool {
         match self {
             Resolved::Any => true,
-            Resolved::Unmapped => kind == SourceKind::Json,
+            // A logsource the map does not know (zeek, aws, cisco...) may be any JSON export, but
+            // not a Windows event shipped as JSON (Winlogbeat, evtx_dump), which has a
+            // `Channel`: giving those the rules of every other product raised false alerts on
+            // each one (a Zeek rule written as `not <private source range>`, say).
+            Resolved::Unmapped => kind == SourceKind::Json && value("Channel").is_none(),
             Resolved::Mapped { kinds, groups } => {
                 kinds.as_ref().is_none_or(|ks| ks.contains(&kind))
                     && groups.iter().all(|alts| {
@@ -271,6 +275,9 @@ mod tests {
         assert!(!r.applies(SourceKind::Evtx, &vals("Security", "1")));
         assert!(!r.applies(SourceKind::Syslog, &vals("Security", "4688")));
         assert_eq!(m.resolve(Some("aws"), None, Some("cloudtrail")), Resolved::Unmapped);
+        assert!(Resolved::Unmapped.applies(SourceKind::Json, &|_| None));
+        assert!(!Resolved::Unmapped.applies(SourceKind::Json, &vals("Security", "4624")), "Windows JSON");
+        assert!(!Resolved::Unmapped.applies(SourceKind::Syslog, &|_| None));
         assert_eq!(m.resolve(Some("windows"), Some("no_such_category"), None), Resolved::Unmapped);
         assert_eq!(m.resolve(None, None, None), Resolved::Any);
         let web = m.resolve(None, Some("webserver"), None);
