@@ -108,7 +108,9 @@ fn pat_lits(p: &Pat) -> Option<Vec<(String, Anchor)>> {
 /// a literal there filters nothing.
 const SOURCE_FIELDS: [&str; 5] = ["channel", "eventid", "provider_name", "provider", "source"];
 
-fn fm_req(fm: &FieldMatch) -> Option<Req> {
+/// Per pattern of a field match: its literals as one requirement (`None` when some pattern has
+/// no usable literal).
+fn pat_reqs(fm: &FieldMatch) -> Option<Vec<Option<Req>>> {
     if fm.field.as_ref().is_some_and(|f| SOURCE_FIELDS.contains(&f.to_ascii_lowercase().as_str())) {
         return None;
     }
@@ -125,7 +127,21 @@ fn fm_req(fm: &FieldMatch) -> Option<Req> {
                 .collect::<Req>()
         })
     };
-    if fm.all { best(fm.pats.iter().map(per_pat)) } else { union(fm.pats.iter().map(per_pat)) }
+    Some(fm.pats.iter().map(per_pat).collect())
+}
+
+fn fm_req(fm: &FieldMatch) -> Option<Req> {
+    let per = pat_reqs(fm)?;
+    if fm.all { best(per.into_iter()) } else { union(per.into_iter()) }
+}
+
+/// All requirements of a field match (with `|all`, each pattern's literals are one).
+fn fm_cnf(fm: &FieldMatch) -> Vec<Req> {
+    if fm.all {
+        pat_reqs(fm).map(|per| per.into_iter().flatten().collect()).unwrap_or_default()
+    } else {
+        fm_req(fm).into_iter().collect()
+    }
 }
 
 fn sel_req(det: &Detection, i: usize) -> Option<Req> {
@@ -143,9 +159,39 @@ fn cond_req(det: &Detection, c: &Cond) -> Option<Req> {
     }
 }
 
-/// The literals a rule requires, or `None` when it must always be evaluated.
-pub(crate) fn required(det: &Detection) -> Option<Req> {
-    cond_req(det, &det.cond)
+/// Most requirements kept per rule (one bit each in the per-event mask).
+pub(crate) const MAX_CLAUSES: usize = 64;
+
+/// Requirements that must all hold for the selection to match.
+fn sel_cnf(det: &Detection, i: usize) -> Vec<Req> {
+    match det.selections[i].groups.as_slice() {
+        [g] => g.iter().flat_map(fm_cnf).collect(),
+        _ => sel_req(det, i).into_iter().collect(),
+    }
+}
+
+/// Requirements that must all hold for the condition to hold.
+fn cond_cnf(det: &Detection, c: &Cond) -> Vec<Req> {
+    match c {
+        Cond::Sel(i) => sel_cnf(det, *i),
+        Cond::Not(_) => Vec::new(),
+        Cond::And(cs) => cs.iter().flat_map(|c| cond_cnf(det, c)).collect(),
+        Cond::Or(cs) if cs.len() == 1 => cond_cnf(det, &cs[0]),
+        Cond::Of(OfCount::All, s) => s.iter().flat_map(|&i| sel_cnf(det, i)).collect(),
+        Cond::Of(OfCount::AtLeast(_), s) if s.len() == 1 => sel_cnf(det, s[0]),
+        Cond::Or(_) | Cond::Of(OfCount::AtLeast(_), _) => cond_req(det, c).into_iter().collect(),
+    }
+}
+
+/// The requirements a rule needs all of (each: at least one of its literals occurs); empty
+/// when it must always be evaluated. At most [`MAX_CLAUSES`], the most selective first.
+pub(crate) fn required(det: &Detection) -> Vec<Req> {
+    let mut out = cond_cnf(det, &det.cond);
+    out.sort();
+    out.dedup();
+    out.sort_by_key(|r| std::cmp::Reverse(score(r)));
+    out.truncate(MAX_CLAUSES);
+    out
 }
 
 /// Whether the prefilter can report a literal of a named field exactly, so that its hits
@@ -160,10 +206,28 @@ pub(crate) fn decidable(field: &str, text: &[u8], anchor: Anchor) -> bool {
 /// A literal decided by the prefilter: (lower-cased field, folded text, anchor, global id).
 pub(crate) type Decided = (String, String, Anchor, u32);
 
+/// A (rule, requirement index) pair as one `u32`.
+#[inline]
+pub(crate) fn pack(rule: u32, clause: usize) -> u32 {
+    (rule << 6) | clause as u32
+}
+
+/// The rule and requirement bit of a packed pair.
+#[inline]
+pub(crate) fn unpack(p: u32) -> (u32, u64) {
+    (p >> 6, 1u64 << (p & 63))
+}
+
+/// The mask with one bit per requirement of a rule with `n` requirements.
+pub(crate) fn full_mask(n: usize) -> u64 {
+    if n >= 64 { u64::MAX } else { (1u64 << n) - 1 }
+}
+
 /// What a literal found in a value stands for: the rules it makes candidates, and its global
 /// literal id ([`crate::matcher::NO_LIT`] when no matcher is decided by it).
 #[derive(Debug, Clone)]
 pub(crate) struct Hit {
+    /// (rule, requirement) pairs, packed by [`pack`].
     pub rules: Vec<u32>,
     pub id: u32,
 }
@@ -312,7 +376,8 @@ fn build_index(lits: FxHashMap<(String, Anchor), Hit>) -> Option<FieldIndex> {
 }
 
 impl Bucket {
-    pub(crate) fn build(rules: &[u32], reqs: &[Option<Req>], decided: &[Vec<Decided>]) -> Bucket {
+    /// Hits name (rule, requirement) pairs packed by [`pack`].
+    pub(crate) fn build(rules: &[u32], reqs: &[Vec<Req>], decided: &[Vec<Decided>]) -> Bucket {
         let mut always = Vec::new();
         type PerField = FxHashMap<Option<String>, FxHashMap<(String, Anchor), Hit>>;
         let mut per_field: PerField = FxHashMap::default();
@@ -320,19 +385,18 @@ impl Bucket {
             for (f, text, anchor, id) in &decided[r as usize] {
                 per_field.entry(Some(f.clone())).or_default().entry((text.clone(), *anchor)).or_default().id = *id;
             }
-            match &reqs[r as usize] {
-                None => always.push(r),
-                Some(req) => {
-                    for l in req {
-                        let rs = per_field
-                            .entry(l.field.clone())
-                            .or_default()
-                            .entry((l.text.clone(), l.anchor))
-                            .or_default();
-                        let rs = &mut rs.rules;
-                        if rs.last() != Some(&r) {
-                            rs.push(r);
-                        }
+            let clauses = &reqs[r as usize];
+            if clauses.is_empty() {
+                always.push(r);
+            }
+            for (k, req) in clauses.iter().enumerate() {
+                let p = pack(r, k);
+                for l in req {
+                    let rs =
+                        per_field.entry(l.field.clone()).or_default().entry((l.text.clone(), l.anchor)).or_default();
+                    let rs = &mut rs.rules;
+                    if rs.last() != Some(&p) {
+                        rs.push(p);
                     }
                 }
             }
@@ -343,7 +407,7 @@ impl Bucket {
         let mut fields: Vec<_> = per_field.into_iter().collect();
         fields.sort_by(|a, b| a.0.cmp(&b.0));
         for (f, lits) in fields {
-            let all_rules: Vec<u32> = lits.values().flat_map(|h| h.rules.iter().copied()).collect();
+            let all_rules: Vec<u32> = lits.values().flat_map(|h| h.rules.iter().map(|&p| unpack(p).0)).collect();
             match build_index(lits) {
                 Some(idx) => match f {
                     None => b.keywords = Some(idx),

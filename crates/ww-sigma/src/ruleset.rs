@@ -10,7 +10,7 @@ use crate::ast::{Cond, Detection, FieldMatch, OfCount, Pat, Tok, fold_into};
 use crate::logsource::{LogsourceMap, Resolved};
 use crate::matcher::{Bufs, CRule, FieldTable, LitKind, NO_LIT, name_hash};
 use crate::meta::RuleMeta;
-use crate::prefilter::{Anchor, Bucket, Decided, FieldIndex, Hit, Req, decidable, required};
+use crate::prefilter::{Anchor, Bucket, Decided, FieldIndex, Hit, Req, decidable, full_mask, required, unpack};
 use crate::reference;
 
 /// Index of a rule in a [`RuleSet`].
@@ -39,7 +39,10 @@ pub struct RuleSet {
     metas: Vec<RuleMeta>,
     dets: Vec<Detection>,
     rules: Vec<CRule>,
-    reqs: Vec<Option<Req>>,
+    /// Per rule: requirements that must all hold (empty: always evaluated).
+    reqs: Vec<Vec<Req>>,
+    /// Per rule: the mask of all its requirements' bits.
+    full: Vec<u64>,
     /// Per rule: the literals whose prefilter hits decide its matchers.
     decided: Vec<Vec<Decided>>,
     /// Number of distinct decided literals (ids are `0..lits`).
@@ -66,6 +69,8 @@ pub struct Scratch {
     key: String,
     bufs: Bufs,
     stamp: Vec<u32>,
+    /// Per rule: the requirements found so far in the current event (valid when its stamp is).
+    mask: Vec<u64>,
     generation: u32,
     cands: Vec<u32>,
     memo: Memo,
@@ -111,7 +116,7 @@ impl Memo {
             && e.field == field
             && *e.value == *h
         {
-            mark(&e.rules, st.stamp, st.g, st.cands);
+            mark(&e.rules, st);
             for &i in e.ids.iter() {
                 st.lits[i as usize] = st.g;
             }
@@ -130,7 +135,7 @@ impl Memo {
         self.tmp.dedup();
         self.tmp_ids.sort_unstable();
         self.tmp_ids.dedup();
-        mark(&self.tmp, st.stamp, st.g, st.cands);
+        mark(&self.tmp, st);
         for &i in &self.tmp_ids {
             st.lits[i as usize] = st.g;
         }
@@ -151,6 +156,8 @@ impl Memo {
 /// The candidate marking state of one event.
 struct Stamps<'a> {
     stamp: &'a mut [u32],
+    mask: &'a mut [u64],
+    full: &'a [u64],
     g: u32,
     cands: &'a mut Vec<u32>,
     /// Per literal id: the generation in which it was found.
@@ -164,6 +171,7 @@ impl RuleSet {
             dets: Vec::with_capacity(rules.len()),
             rules: Vec::with_capacity(rules.len()),
             reqs: Vec::with_capacity(rules.len()),
+            full: Vec::with_capacity(rules.len()),
             decided: Vec::with_capacity(rules.len()),
             lits: 0,
             ls: Vec::with_capacity(rules.len()),
@@ -192,7 +200,7 @@ impl RuleSet {
         // parallel. The debug form names every pattern, flag (regex flags are inline) and the
         // condition, so equal keys mean identical rules.
         use rayon::prelude::*;
-        let built: Vec<(String, CRule, Option<Req>)> = rules
+        let built: Vec<(String, CRule, Vec<Req>)> = rules
             .par_iter()
             .map(|c| {
                 let key = format!("{:?}\u{0}{:?}\u{0}{:?}", c.logsource, c.det.selections, c.det.cond);
@@ -205,7 +213,7 @@ impl RuleSet {
         // scan of every event more than re-checking candidates costs.
         let indexed: FxHashSet<(&str, &[u8], Anchor)> = built
             .iter()
-            .filter_map(|b| b.2.as_ref())
+            .flat_map(|b| b.2.iter())
             .flatten()
             .filter_map(|l| Some((l.field.as_deref()?, l.text.as_bytes(), l.anchor)))
             .collect();
@@ -239,6 +247,7 @@ impl RuleSet {
             decided.dedup();
             rs.decided.push(decided);
             rs.rules.push(rule);
+            rs.full.push(full_mask(req.len()));
             rs.reqs.push(req);
             rs.metas.push(c.meta);
             rs.dets.push(c.det);
@@ -350,7 +359,7 @@ impl RuleSet {
     /// Appends the indices of all matching rules to `out` (does not clear it). No allocation
     /// in steady state.
     pub fn matches(&self, event: &Event, scratch: &mut Scratch, out: &mut Vec<RuleIdx>) {
-        let Scratch { local, key, bufs, stamp, generation, cands, memo, seen } = scratch;
+        let Scratch { local, key, bufs, stamp, mask, generation, cands, memo, seen } = scratch;
         self.key(event, key, &mut bufs.num);
         if !local.contains_key(key.as_str()) {
             let b = self.bucket(key);
@@ -364,6 +373,9 @@ impl RuleSet {
         };
         if stamp.len() < self.metas.len() {
             stamp.resize(self.metas.len(), 0);
+        }
+        if mask.len() < self.metas.len() {
+            mask.resize(self.metas.len(), 0);
         }
         if bufs.lit_stamp.len() < self.lits {
             bufs.lit_stamp.resize(self.lits, 0);
@@ -385,6 +397,8 @@ impl RuleSet {
         cands.extend_from_slice(&bucket.always);
         for &r in &bucket.always {
             stamp[r as usize] = g;
+            // Saturated: hits add no bit, so the rule is not pushed again.
+            mask[r as usize] = u64::MAX;
         }
         if !bucket.fields.is_empty() || bucket.keywords.is_some() {
             let kw = bucket.keywords.as_ref();
@@ -414,7 +428,7 @@ impl RuleSet {
                         if n.eq_ignore_ascii_case(name) {
                             let idx = &bucket.fields[*fi];
                             let h = fold.as_bytes();
-                            let mut st = Stamps { stamp, g, cands, lits: lit_stamp };
+                            let mut st = Stamps { stamp, mask, full: &self.full, g, cands, lits: lit_stamp };
                             if idx.heavy && h.len() >= MEMO_MIN {
                                 scan_anchored(idx, h, &mut st);
                                 memo.scan(bucket.id, *fi, idx, h, &mut st);
@@ -434,7 +448,7 @@ impl RuleSet {
                     fold_append(raw, kwbuf);
                 }
                 // Keyword literals decide nothing (the joined text is not one value).
-                let mut st = Stamps { stamp, g, cands, lits: &mut [] };
+                let mut st = Stamps { stamp, mask, full: &self.full, g, cands, lits: &mut [] };
                 scan_folded(kw, kwbuf.as_bytes(), &mut st);
             }
         }
@@ -534,19 +548,29 @@ impl RuleSet {
 /// Marks a literal's rules as candidates and the literal as found.
 #[inline]
 fn mark_hit(h: &Hit, st: &mut Stamps<'_>) {
-    mark(&h.rules, st.stamp, st.g, st.cands);
+    mark(&h.rules, st);
     if let Some(s) = st.lits.get_mut(h.id as usize) {
         *s = st.g;
     }
 }
 
+/// Records the (rule, requirement) pairs `hits` found; a rule becomes a candidate once all its
+/// requirements are.
 #[inline]
-fn mark(rules: &[u32], stamp: &mut [u32], g: u32, cands: &mut Vec<u32>) {
-    for &r in rules {
-        let s = &mut stamp[r as usize];
-        if *s != g {
-            *s = g;
-            cands.push(r);
+fn mark(hits: &[u32], st: &mut Stamps<'_>) {
+    for &p in hits {
+        let (r, bit) = unpack(p);
+        let r = r as usize;
+        let m = &mut st.mask[r];
+        if st.stamp[r] != st.g {
+            st.stamp[r] = st.g;
+            *m = 0;
+        }
+        if *m & bit == 0 {
+            *m |= bit;
+            if *m == st.full[r] {
+                st.cands.push(r as u32);
+            }
         }
     }
 }
