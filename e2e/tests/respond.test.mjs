@@ -76,7 +76,8 @@ test("an analyst runs an incident from a demo alert to the ICO report and the pu
   await page.getByLabel("Who decided the council was aware").fill("Data protection officer");
   await page.getByLabel(/^Why: what made the council reasonably certain/).fill("Staff credentials used to read resident records");
   await page.getByRole("button", { name: "Save timing" }).click();
-  const clock = page.locator(".ico-clock").first();
+  // The page before saving has a "Not started" clock: wait for the one that counts down.
+  const clock = page.locator(".ico-clock").filter({ hasText: /left/ }).first();
   await clock.waitFor();
   assert.match(await clock.innerText(), /left/, "the clock shows the time left");
   assert.match(await clock.innerText(), /Warning|less than 24 hours/i, "with a warning inside the last 24 hours");
@@ -111,8 +112,9 @@ test("an analyst runs an incident from a demo alert to the ICO report and the pu
   await resident.screenshot({ path: `${(await import("../lib/harness.mjs")).shotsDir}/status-down.png`, fullPage: true, caret: "initial" });
 
   // Restored: the page says when it came back.
+  // Wait for the saved page (its button gone), not the word "Restored" the form already shows.
   await page.getByRole("button", { name: /^Mark restored/ }).first().click();
-  await page.getByText("Restored").first().waitFor();
+  await page.getByRole("button", { name: /^Mark restored/ }).first().waitFor({ state: "detached" });
   await resident.reload();
   const back = resident.locator("section", { has: resident.getByRole("heading", { name: /Back to normal/ }) });
   await back.getByText("Council tax payments").waitFor();
