@@ -31,6 +31,10 @@ const INSERT_CHUNK: usize = 250;
 const SAMPLE_CAP: i64 = 10;
 /// Candidate blocks scanned per search statement (each an id range of 2,048 events).
 const BLOCKS_PER_QUERY: usize = 16;
+/// Block filters (64 KiB each) in a search's first read; each further read doubles, up to
+/// `MAX_FILTERS_PER_READ`, so that a common term reads few filters and a rare one few statements.
+const FIRST_FILTERS_PER_READ: i64 = 16;
+const MAX_FILTERS_PER_READ: i64 = 256;
 /// Rows deleted per retention statement.
 const RETENTION_CHUNK: i64 = 10_000;
 const DEFAULT_LIMIT: u32 = 100;
@@ -490,8 +494,17 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// The blocks in the query's time range whose filters may hold every term, newest first.
-    async fn candidate_blocks(&self, q: &EventQuery, plan: &SearchPlan, grams: &Trigrams) -> Result<Vec<Candidate>> {
+    /// Reads the next `count` block filters of the query's time range, newest first after
+    /// `after` (a `(max_ts, block)` position), and keeps the blocks that may hold every term.
+    /// Returns the position of the last filter read, or `None` when none was left to read.
+    async fn filter_page(
+        &self,
+        q: &EventQuery,
+        plan: &SearchPlan,
+        grams: &Trigrams,
+        (after, count): (Option<(i64, i64)>, i64),
+        out: &mut std::collections::VecDeque<Candidate>,
+    ) -> Result<Option<(i64, i64)>> {
         use futures_util::TryStreamExt;
         let op = "search events";
         let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT block, max_ts, bloom FROM event_blocks WHERE 1");
@@ -504,17 +517,25 @@ impl SqliteStore {
         if let Some((ts, _)) = plan.cursor {
             qb.push(" AND min_ts <= ").push_bind(ts);
         }
-        qb.push(" ORDER BY max_ts DESC, block DESC");
-        let mut out = Vec::new();
+        if let Some((max_ts, block)) = after {
+            // Spelled out rather than a row value so that the max_ts index bounds the read.
+            qb.push(" AND max_ts <= ").push_bind(max_ts);
+            qb.push(" AND (max_ts < ").push_bind(max_ts).push(" OR block < ").push_bind(block).push(")");
+        }
+        qb.push(" ORDER BY max_ts DESC, block DESC LIMIT ").push_bind(count);
+        // Streamed, so that SQLite reads the next filter while this one is tested.
         let mut rows = qb.build().fetch(&self.reader);
+        let mut last = None;
         while let Some(r) = rows.try_next().await.db(op)? {
+            let c = Candidate { block: r.try_get(0).db(op)?, max_ts: r.try_get(1).db(op)? };
+            last = Some((c.max_ts, c.block));
             let bloom: &[u8] = r.try_get(2).db(op)?;
             let bloom = Bloom::from_bytes(bloom).ok_or_else(|| corrupt("block filter"))?;
             if bloom.may_contain(grams) {
-                out.push(Candidate { block: r.try_get(0).db(op)?, max_ts: r.try_get(1).db(op)? });
+                out.push_back(c);
             }
         }
-        Ok(out)
+        Ok(last)
     }
 
     /// One tenant's page of matching events (up to `limit` rows, newest first).
@@ -891,17 +912,39 @@ impl Store for SqliteStore {
                 items.extend(self.search_tenant(*t, q, &plan, None, limit + 1).await?);
             }
         } else {
-            // Candidate blocks newest first; stop once no unread block can reach the page.
-            let blocks = self.candidate_blocks(q, &plan, &grams).await?;
-            for chunk in blocks.chunks(BLOCKS_PER_QUERY) {
-                if items.len() > limit as usize {
+            // Filters are read a page at a time, newest first, and the candidate blocks scanned
+            // as they are found, so a common term stops after a few filters instead of reading
+            // the whole range's. Stop once no unread block can reach the page: blocks come in
+            // falling max_ts order, so one whose newest event is older than the page's oldest
+            // cannot.
+            let mut pending: std::collections::VecDeque<Candidate> = std::collections::VecDeque::new();
+            let mut after = None;
+            let mut count = FIRST_FILTERS_PER_READ;
+            let mut filters_left = true;
+            loop {
+                // The page's oldest event once it holds more than `limit` items.
+                let floor = if items.len() > limit as usize {
                     items.sort_by_key(|e: &StoredEvent| std::cmp::Reverse((e.time, e.id)));
                     items.truncate(limit as usize + 1);
-                    if items.last().is_some_and(|e| us(&e.time) > chunk[0].max_ts) {
-                        break;
+                    items.last().map(|e| us(&e.time))
+                } else {
+                    None
+                };
+                let reachable = |max_ts: i64| floor.is_none_or(|f| f <= max_ts);
+                if pending.len() < BLOCKS_PER_QUERY && filters_left && after.is_none_or(|(m, _)| reachable(m)) {
+                    match self.filter_page(q, &plan, &grams, (after, count), &mut pending).await? {
+                        Some(pos) => after = Some(pos),
+                        None => filters_left = false,
                     }
+                    count = (count * 2).min(MAX_FILTERS_PER_READ);
+                    continue;
                 }
-                let ranges: Vec<(i64, i64)> = chunk.iter().map(|b| bloom::block_ids(b.block)).collect();
+                match pending.front() {
+                    Some(c) if reachable(c.max_ts) => {}
+                    _ => break,
+                }
+                let n = pending.len().min(BLOCKS_PER_QUERY);
+                let ranges: Vec<(i64, i64)> = pending.drain(..n).map(|b| bloom::block_ids(b.block)).collect();
                 for t in scope.tenants() {
                     items.extend(self.search_tenant(*t, q, &plan, Some(&ranges), limit + 1).await?);
                 }
