@@ -237,6 +237,7 @@ pub(crate) async fn upload_evidence(
     Path(id): Path<i64>,
     m: Multipart,
 ) -> ApiResult<Response> {
+    svc::may_add_evidence(&ctx, &p, id).await?;
     let (up, extra) = read_upload(m).await?;
     if let Some((k, _)) = extra.first() {
         let k: String = k.chars().take(40).collect();

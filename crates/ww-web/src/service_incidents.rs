@@ -802,6 +802,16 @@ pub(crate) async fn add_note(ctx: &Ctx, p: &Principal, incident: i64, req: NewNo
     Ok(NoteView::new(n, &slugs))
 }
 
+/// Checked before an upload's body is read, so that a caller who may not add evidence to the
+/// incident cannot make the server buffer up to 25 MiB first: the incident must be visible
+/// (else 404) and the caller an analyst or admin in one of its tenants (else 403).
+/// `add_evidence` still decides the tenant and checks it.
+pub(crate) async fn may_add_evidence(ctx: &Ctx, p: &Principal, incident: i64) -> ApiResult<()> {
+    let (scope, _) = whole_scope(ctx, p).await?;
+    let inc = ctx.app.store.get_incident(&scope, incident).await?.incident;
+    if can_edit(p, &inc.tenants, &scope) { Ok(()) } else { Err(forbidden()) }
+}
+
 pub(crate) async fn add_evidence(ctx: &Ctx, p: &Principal, incident: i64, up: Upload) -> ApiResult<EvidenceView> {
     let (scope, slugs) = whole_scope(ctx, p).await?;
     let inc = ctx.app.store.get_incident(&scope, incident).await?.incident;

@@ -548,3 +548,34 @@ fn api_runs_an_incident_and_shared_incidents_keep_children_per_council() {
     assert!(!page.body.contains("B&#x27;s note") && !page.body.contains("B's note"));
     assert!(!page.body.contains("Add council to this incident"));
 }
+
+/// The status line the server answers to an upload's headers alone: the permission check comes
+/// before the body is read, so it answers without waiting for the 20 MB it was promised.
+fn status_before_body(h: &Harness, path: &str, cookie: &str) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let addr = h.base.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10))).expect("timeout");
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nCookie: ww_session={cookie}\r\nX-Requested-With: wardwatch\r\n\
+         Content-Type: {}\r\nContent-Length: 20000000\r\n\r\n",
+        multipart_type()
+    );
+    s.write_all(head.as_bytes()).expect("write");
+    let mut line = String::new();
+    BufReader::new(s).read_line(&mut line).expect("an answer before the body was sent");
+    line.trim_end().to_owned()
+}
+
+#[test]
+fn evidence_uploads_are_refused_before_their_body_is_read() {
+    let h = harness();
+    let mut anna = Browser::logged_in(&h, "anna");
+    let id = blank_incident(&mut anna);
+    for path in [format!("/api/v1/incidents/{id}/evidence"), format!("/console/incidents/{id}/evidence")] {
+        // Another council's admin does not see the incident; a read-only user may not change it.
+        assert_eq!(status_before_body(&h, &path, &h.login("bob")), "HTTP/1.1 404 Not Found", "{path}");
+        assert_eq!(status_before_body(&h, &path, &h.login("rita")), "HTTP/1.1 403 Forbidden", "{path}");
+    }
+    assert!(detail(&h, "anna", id)["evidence"].as_array().expect("evidence").is_empty());
+}

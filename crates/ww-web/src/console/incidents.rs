@@ -521,6 +521,8 @@ pub(crate) async fn upload_evidence(
     Path(id): Path<i64>,
     m: Multipart,
 ) -> PageResult {
+    // Before the body is read; the CSRF token is inside it, and checked once it is.
+    svc::may_add_evidence(&ctx, &s.p, id).await?;
     let (up, extra) = crate::api_incidents::read_upload(m).await?;
     let csrf = extra.iter().find(|(k, _)| k == "_csrf").map(|(_, v)| v.as_str());
     s.check_csrf(&headers, csrf)?;
