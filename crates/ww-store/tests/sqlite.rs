@@ -103,6 +103,28 @@ fn line(id: i64, needle: bool) -> String {
     format!("<34>Nov 21 10:00:00 fw01 kernel: DROP id={id} {}common", if needle { "needle " } else { "" })
 }
 
+/// Writes `line(id)` for every id in `ids`, `batch` at a time, at time `ts(id)`; `needles` get
+/// the extra word.
+async fn write_lines(
+    s: &SqliteStore,
+    a: TenantId,
+    ids: std::ops::Range<i64>,
+    batch: usize,
+    ts: impl Fn(i64) -> i64,
+    needles: &[i64],
+) {
+    let ids: Vec<i64> = ids.collect();
+    for chunk in ids.chunks(batch) {
+        let events = chunk
+            .iter()
+            .map(|&id| {
+                c::ev(id, a, "fw", ts(id), None, None, None, &line(id, needles.contains(&id)), serde_json::json!({}))
+            })
+            .collect();
+        s.write_batch(&WriteBatch { events, ..Default::default() }).await.unwrap();
+    }
+}
+
 /// All pages of a text search, as ids.
 async fn all_pages(s: &SqliteStore, a: TenantId, text: &str, limit: u32) -> Vec<i64> {
     let mut out = Vec::new();
@@ -126,14 +148,7 @@ async fn text_search_spans_blocks_newest_first() {
     // Time follows id, except that the first block's events are the newest: the search must
     // order by time across blocks, not by block.
     let ts = |id: i64| if id < 2048 { 100_000 + id } else { id };
-    for start in (1..=6000i64).step_by(1000) {
-        let events = (start..start + 1000)
-            .map(|id| {
-                c::ev(id, a, "fw", ts(id), None, None, None, &line(id, needles.contains(&id)), serde_json::json!({}))
-            })
-            .collect();
-        s.write_batch(&WriteBatch { events, ..Default::default() }).await.unwrap();
-    }
+    write_lines(&s, a, 1..6001, 1000, ts, &needles).await;
     let mut want: Vec<i64> = needles.to_vec();
     want.sort_by_key(|id| std::cmp::Reverse(ts(*id)));
     assert_eq!(all_pages(&s, a, "NEEDLE", 100).await, want);
@@ -151,19 +166,12 @@ async fn text_search_reads_filters_in_pages_without_gaps_or_repeats() {
     let dir = tempfile::tempdir().unwrap();
     let s = open(dir.path()).await;
     let (a, _) = c::two_tenants(&s).await;
-    const N: i64 = 36 * 2048; // more blocks than one filter read (32)
+    const N: i64 = 36 * 2048; // more blocks than the first two filter reads (16, then 32)
     // Even blocks are newer than odd ones and, within each half, every block has the same
     // newest time: the read order of filters is decided by the block number on ties.
     let ts = |id: i64| if (id >> 11) % 2 == 0 { 1_000_000 + id % 1000 } else { 500_000 + id % 1000 };
     let needles = [5i64, 2048 * 17 + 9, 2048 * 33 + 1, N - 1];
-    for start in (1..N).step_by(4096) {
-        let events = (start..(start + 4096).min(N))
-            .map(|id| {
-                c::ev(id, a, "fw", ts(id), None, None, None, &line(id, needles.contains(&id)), serde_json::json!({}))
-            })
-            .collect();
-        s.write_batch(&WriteBatch { events, ..Default::default() }).await.unwrap();
-    }
+    write_lines(&s, a, 1..N, 4096, ts, &needles).await;
     let newest_first = |mut ids: Vec<i64>| {
         ids.sort_by_key(|id| std::cmp::Reverse((ts(*id), *id)));
         ids
