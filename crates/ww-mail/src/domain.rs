@@ -98,6 +98,10 @@ pub fn mixed_script(s: &str) -> bool {
 
 /// Levenshtein distance, stopping early once it exceeds `max`.
 pub fn edit_distance(a: &str, b: &str, max: usize) -> usize {
+    // Most candidates differ in length by more than `max`: answer before allocating.
+    if a.chars().count().abs_diff(b.chars().count()) > max {
+        return max + 1;
+    }
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
     if a.len().abs_diff(b.len()) > max {

@@ -101,7 +101,9 @@ pub fn brand_links(ctx: &Ctx, r: &mut Reasons) {
 }
 
 pub fn links(ctx: &Ctx, r: &mut Reasons) {
-    for u in &ctx.urls {
+    // Newsletters link to one or two hosts dozens of times; the verdict depends on the host only.
+    let mut seen = rustc_hash::FxHashSet::default();
+    for u in ctx.urls.iter().filter(|u| seen.insert(u.host.as_str())) {
         if let Some((reg, p, how)) = imitates(ctx, &u.host) {
             r.add("LOOKALIKE_URL", format!("{reg} ~ {p} ({how})"));
         }

@@ -6,14 +6,22 @@ use super::Ctx;
 use crate::config::Lures;
 use crate::reason::Reasons;
 
-/// Compiled phrase lists: `(reason id, minimum distinct phrases, automaton, phrases)`.
+/// The phrase lists compiled into one automaton, so the text is scanned once for all of them.
 pub struct LureSet {
-    sets: Vec<(&'static str, usize, AhoCorasick, Vec<String>)>,
+    /// `(reason id, minimum distinct phrases, phrases)` per list.
+    sets: Vec<(&'static str, usize, Vec<String>)>,
+    /// Every distinct phrase of every list.
+    ac: AhoCorasick,
+    /// For each automaton pattern, the `(list, phrase index)` pairs it stands for (a phrase may
+    /// sit in more than one list).
+    owners: Vec<Vec<(usize, usize)>>,
 }
 
 impl LureSet {
     pub fn new(l: &Lures) -> Result<LureSet, String> {
         let mut sets = Vec::new();
+        let mut patterns: Vec<String> = Vec::new();
+        let mut owners: Vec<Vec<(usize, usize)>> = Vec::new();
         for (id, min, list) in [
             ("LURE_URGENCY", 1, &l.urgency),
             ("LURE_PAYMENT_CHANGE", 1, &l.payment_change),
@@ -27,32 +35,46 @@ impl LureSet {
             ("QR", 1, &l.qr),
         ] {
             let phrases: Vec<String> = list.iter().map(|p| p.to_lowercase()).collect();
-            let ac = AhoCorasick::builder()
-                .match_kind(aho_corasick::MatchKind::Standard)
-                .build(&phrases)
-                .map_err(|e| format!("{id}: {e}"))?;
-            sets.push((id, min, ac, phrases));
+            for (i, p) in phrases.iter().enumerate() {
+                if p.is_empty() {
+                    return Err(format!("{id}: empty phrase"));
+                }
+                match patterns.iter().position(|q| q == p) {
+                    Some(k) => owners[k].push((sets.len(), i)),
+                    None => {
+                        patterns.push(p.clone());
+                        owners.push(vec![(sets.len(), i)]);
+                    }
+                }
+            }
+            sets.push((id, min, phrases));
         }
-        Ok(LureSet { sets })
+        let ac = AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::Standard)
+            .build(&patterns)
+            .map_err(|e| format!("lures: {e}"))?;
+        Ok(LureSet { sets, ac, owners })
     }
 
     pub fn check(&self, ctx: &Ctx, r: &mut Reasons) {
-        let mut qr = false;
-        for (id, min, ac, phrases) in &self.sets {
-            let mut seen: Vec<usize> = Vec::new();
-            let t = ctx.text_lc.as_bytes();
-            for m in ac.find_overlapping_iter(&ctx.text_lc) {
-                // Whole words only: "pix" must not match "pixel", nor "cialis" "specialist".
-                let before = m.start() == 0 || !t[m.start() - 1].is_ascii_alphanumeric();
-                let after = m.end() >= t.len() || !t[m.end()].is_ascii_alphanumeric();
-                if !(before && after) {
-                    continue;
-                }
-                let p = m.pattern().as_usize();
-                if !seen.contains(&p) {
-                    seen.push(p);
+        // Distinct phrases seen per list, in the order they first appear in the text.
+        let mut seen: Vec<Vec<usize>> = vec![Vec::new(); self.sets.len()];
+        let t = ctx.text_lc.as_bytes();
+        for m in self.ac.find_overlapping_iter(&ctx.text_lc) {
+            // Whole words only: "pix" must not match "pixel", nor "cialis" "specialist".
+            let before = m.start() == 0 || !t[m.start() - 1].is_ascii_alphanumeric();
+            let after = m.end() >= t.len() || !t[m.end()].is_ascii_alphanumeric();
+            if !(before && after) {
+                continue;
+            }
+            for &(set, i) in &self.owners[m.pattern().as_usize()] {
+                if !seen[set].contains(&i) {
+                    seen[set].push(i);
                 }
             }
+        }
+        let mut qr = false;
+        for ((id, min, phrases), seen) in self.sets.iter().zip(&seen) {
             if seen.len() >= *min && !seen.is_empty() {
                 if *id == "QR" {
                     qr = true;
