@@ -47,7 +47,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "path": &rec[0], "label": &rec[1], "toks": toks,
             "reasons": r.reasons.iter().map(|x| serde_json::json!([x.id, x.weight, x.class])).collect::<Vec<_>>(),
             "from_reg": from_reg, "aligned": aligned, "rp": rp, "mid": mid, "hnames": names, "prec": prec,
-            "nrecv": rec_hosts.len(),
+            "nrecv": rec_hosts.len(), "recv": rec_hosts,
+            "rt": mail.reply_to.iter().map(|m| m.address.to_ascii_lowercase()).collect::<Vec<_>>(),
+            "to": mail.to.iter().map(|m| m.address.to_ascii_lowercase()).collect::<Vec<_>>(),
         });
         writeln!(out, "{v}")?;
     }

@@ -77,7 +77,7 @@ pub struct Analyser {
 
 const TEXT_BUDGET: usize = 256 * 1024;
 /// Chi-squared badness (0 ham .. 1 bad) above which the model argues for spam or phish ...
-const MODEL_BAD_FROM: f64 = 0.4;
+const MODEL_BAD_FROM: f64 = 0.3;
 /// ... reaching the reason's full weight here.
 const MODEL_BAD_FULL: f64 = 0.8;
 /// Badness below which the model argues for ham, with the full (negative) weight at 0.

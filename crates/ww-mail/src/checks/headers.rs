@@ -57,7 +57,7 @@ pub fn addresses(ctx: &Ctx, r: &mut Reasons) {
     if from.is_empty() {
         return;
     }
-    let list_mail = ctx.mail.has_header("List-Id") || ctx.mail.has_header("List-Post");
+    let list_mail = is_list_mail(ctx.mail);
     if !list_mail {
         for rt in &ctx.mail.reply_to {
             let d = registrable(rt.domain());
@@ -74,6 +74,14 @@ pub fn addresses(ctx: &Ctx, r: &mut Reasons) {
             r.add("RETURN_PATH_MISMATCH", format!("{from} vs {d}"));
         }
     }
+}
+
+/// Mail distributed by a list or group: the list headers, or replies set to go back to the
+/// address the message was sent to (a group's own address). From, Reply-To and Return-Path
+/// legitimately differ on such mail.
+fn is_list_mail(m: &crate::model::Mail) -> bool {
+    ["List-Id", "List-Post", "Mailing-List"].iter().any(|h| m.has_header(h))
+        || m.reply_to.iter().any(|rt| m.to.iter().any(|to| to.address.eq_ignore_ascii_case(&rt.address)))
 }
 
 /// `method=result` as a whole token (`arc=fail` must not match inside `dmarc=fail`).
@@ -239,6 +247,21 @@ mod tests {
         assert!(super::has_result("mx; dmarc=fail header.from=x", "dmarc=fail"));
         assert!(!super::has_result("mx; dmarc=fail header.from=x", "arc=fail"));
         assert!(super::has_result("arc=fail (x)", "arc=fail"));
+    }
+
+    #[test]
+    fn group_mail_replying_to_its_own_address_is_list_mail() {
+        let cfg = crate::config::Config::default_config().unwrap();
+        let a = crate::Analyser::new(cfg, None).unwrap();
+        for (hdrs, mismatch) in [
+            ("Reply-To: <Group@groups.example.com>\r\nTo: <group@groups.example.com>\r\n", false),
+            ("Reply-To: <x@other.example>\r\nMailing-List: list x@other.example\r\nTo: <me@b.example>\r\n", false),
+            ("Reply-To: <collect@other.example>\r\nTo: <me@b.example>\r\n", true),
+        ] {
+            let raw = format!("From: someone <someone@mail.example>\r\n{hdrs}Subject: s\r\n\r\nbody\r\n");
+            let rep = a.analyse_bytes(raw.as_bytes());
+            assert_eq!(rep.reasons.iter().any(|x| x.id == "FROM_REPLYTO_MISMATCH"), mismatch, "{hdrs}");
+        }
     }
 
     #[test]
