@@ -198,6 +198,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "src_ip = 10.3.* (promoted, wildcard)",
             day(EventQuery { fields: ff("src_ip", "10.3.*"), ..Default::default() }),
         ),
+        (
+            "src_ip = 203.0.113.7 (promoted, absent)",
+            day(EventQuery { fields: ff("src_ip", "203.0.113.7"), ..Default::default() }),
+        ),
+        (
+            "src_ip = 185.7.7.* (promoted, wildcard, rare)",
+            day(EventQuery { fields: ff("src_ip", "185.7.7.*"), ..Default::default() }),
+        ),
+        (
+            "user = nobody* (promoted, wildcard, absent)",
+            day(EventQuery { fields: ff("user", "nobody*"), ..Default::default() }),
+        ),
+        (
+            "host = z* (promoted, two-byte prefix, absent)",
+            day(EventQuery { fields: ff("host", "z*"), ..Default::default() }),
+        ),
         ("EventID = 4672 (json field)", day(EventQuery { fields: ff("EventID", "4672"), ..Default::default() })),
         ("text: rare ip 203.0.113.7", day(EventQuery { text: Some("203.0.113.7".into()), ..Default::default() })),
         ("text: common term sshd", day(EventQuery { text: Some("sshd".into()), ..Default::default() })),

@@ -13,6 +13,14 @@
 //! dots, so a rare IP address would pass every block's filter. Windows of seven bytes that hold
 //! a digit are therefore added as well: a rare address's windows (`.0.113.`) rule out almost
 //! every block even when the block holds thousands of random addresses.
+//!
+//! The filters also hold each event's promoted values (host, source IP, user), tagged by column
+//! so that they never equal a raw-line gram: the whole value, and its grams. A search on a
+//! promoted column (`host = web02`, `src_ip = 10.3.*`) reads the same filters as a text search,
+//! which is what lets those columns go without per-row indexes (three random-key B-tree inserts
+//! per event cost the single writer most of its time).
+
+use crate::query::{Pattern, Promoted};
 
 /// log2 of the ids per block.
 pub(crate) const BLOCK_SHIFT: u32 = 11;
@@ -47,6 +55,40 @@ fn positions(gram: u64) -> (usize, usize) {
 
 /// Tags a 7-gram so that it never equals a trigram.
 const SEVEN: u64 = 1 << 56;
+
+/// Bit 57 tags the key of a whole promoted value; bits 58-59 say which column a value key or
+/// value gram belongs to. Raw-line grams use bits 0-56 only.
+const EXACT: u64 = 1 << 57;
+const COLUMN_SHIFT: u32 = 58;
+
+fn column_tag(column: Promoted) -> u64 {
+    let n: u64 = match column {
+        Promoted::Host => 1,
+        Promoted::SrcIp => 2,
+        Promoted::User => 3,
+    };
+    n << COLUMN_SHIFT
+}
+
+/// The key of a whole promoted value, ASCII-lower-cased like the column's NOCASE comparison.
+fn value_key(column: Promoted, value: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in value {
+        h ^= u64::from(b.to_ascii_lowercase());
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    (h & ((1 << 56) - 1)) | EXACT | column_tag(column)
+}
+
+/// The key of a value's first one or two bytes (ASCII-lower-cased), so that short prefix
+/// patterns (`z*`, `ab*`), which have no grams, can still rule blocks out.
+fn prefix_keys(column: Promoted, value: &[u8]) -> impl Iterator<Item = u64> {
+    let tag = EXACT | SEVEN | column_tag(column);
+    (1..=value.len().min(2)).map(move |n| {
+        let bytes = value[..n].iter().fold(0u64, |k, b| (k << 8) | u64::from(b.to_ascii_lowercase()));
+        tag | ((n as u64) << 16) | bytes
+    })
+}
 
 /// Calls `f` with every ASCII-lower-cased byte trigram of `text`, and every 7-gram holding an
 /// ASCII digit (tagged with [`SEVEN`]).
@@ -101,12 +143,23 @@ impl Bloom {
 
     /// Adds every trigram of a raw line.
     pub(crate) fn add_text(&mut self, text: &[u8]) {
-        let words = &mut self.words;
-        for_each_gram(text, |t| {
-            let (a, b) = positions(t);
-            words[a >> 6] |= 1 << (a & 63);
-            words[b >> 6] |= 1 << (b & 63);
-        });
+        for_each_gram(text, |g| self.set(g));
+    }
+
+    /// Adds one promoted value: its whole-value key and its grams, tagged with the column.
+    pub(crate) fn add_value(&mut self, column: Promoted, value: &str) {
+        let tag = column_tag(column);
+        self.set(value_key(column, value.as_bytes()));
+        for k in prefix_keys(column, value.as_bytes()) {
+            self.set(k);
+        }
+        for_each_gram(value.as_bytes(), |g| self.set(g | tag));
+    }
+
+    fn set(&mut self, gram: u64) {
+        let (a, b) = positions(gram);
+        self.words[a >> 6] |= 1 << (a & 63);
+        self.words[b >> 6] |= 1 << (b & 63);
     }
 
     /// Adds everything `other` holds.
@@ -125,15 +178,41 @@ impl Bloom {
     }
 }
 
-/// The distinct grams of a query's terms (terms shorter than three bytes add none).
+/// The distinct grams a block must hold to contain a match: those of the text terms (terms
+/// shorter than three bytes add none) and of the promoted-column filters.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Trigrams(Vec<u64>);
 
 impl Trigrams {
+    #[cfg(test)]
     pub(crate) fn of_terms(terms: &[String]) -> Trigrams {
+        Trigrams::of_query(terms, &[])
+    }
+
+    /// Grams of text terms and of promoted-column patterns: an exact value needs its whole-value
+    /// key; a LIKE pattern needs the grams of each literal run between its wildcards, and the
+    /// key of its first bytes when it does not start with a wildcard.
+    pub(crate) fn of_query(terms: &[String], columns: &[(Promoted, &Pattern)]) -> Trigrams {
         let mut out = Vec::new();
         for t in terms {
             for_each_gram(t.as_bytes(), |g| out.push(g));
+        }
+        for (column, pattern) in columns {
+            let tag = column_tag(*column);
+            match pattern {
+                Pattern::Exact(v) => out.push(value_key(*column, v.as_bytes())),
+                Pattern::Like(like) => {
+                    let runs = like_literal_runs(like);
+                    if !like.starts_with(['%', '_'])
+                        && let Some(first) = runs.first()
+                    {
+                        out.extend(prefix_keys(*column, first.as_bytes()).last());
+                    }
+                    for run in runs {
+                        for_each_gram(run.as_bytes(), |g| out.push(g | tag));
+                    }
+                }
+            }
         }
         out.sort_unstable();
         out.dedup();
@@ -144,6 +223,23 @@ impl Trigrams {
     pub(crate) fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+}
+
+/// The literal runs of a LIKE pattern (`\\` escapes, `%` and `_` wildcards), unescaped.
+fn like_literal_runs(like: &str) -> Vec<String> {
+    let mut runs = Vec::new();
+    let mut run = String::new();
+    let mut chars = like.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => run.extend(chars.next()),
+            '%' | '_' => runs.push(std::mem::take(&mut run)),
+            c => run.push(c),
+        }
+    }
+    runs.push(run);
+    runs.retain(|r| !r.is_empty());
+    runs
 }
 
 #[cfg(test)]
@@ -254,6 +350,47 @@ mod tests {
             hits += usize::from(b.may_contain(&terms(&["203.0.113.7"])));
         }
         assert!(hits <= 1, "{hits} of 20 blocks passed for an address none holds");
+    }
+
+    #[test]
+    fn promoted_values_are_found_exactly_and_by_pattern_and_only_in_their_column() {
+        let mut b = Bloom::default();
+        b.add_text(b"<38>Nov 21 10:00:01 web02 sshd[311]: Failed password for admin from 203.0.113.7");
+        b.add_value(Promoted::Host, "WEB02");
+        b.add_value(Promoted::SrcIp, "203.0.113.7");
+        b.add_value(Promoted::User, "admin");
+        let q = |c: Promoted, p: Pattern| Trigrams::of_query(&[], &[(c, &p)]);
+        let exact = |v: &str| Pattern::Exact(v.into());
+        let like = |v: &str| Pattern::Like(v.into());
+        // Whole values, case-insensitively, in their own column only.
+        assert!(b.may_contain(&q(Promoted::Host, exact("web02"))));
+        assert!(b.may_contain(&q(Promoted::User, exact("ADMIN"))));
+        assert!(!b.may_contain(&q(Promoted::User, exact("web02"))));
+        assert!(!b.may_contain(&q(Promoted::Host, exact("web0"))));
+        assert!(!b.may_contain(&q(Promoted::Host, exact("web03"))));
+        // Patterns: every literal run must be there, in that column.
+        assert!(b.may_contain(&q(Promoted::SrcIp, like("203.0.113.%"))));
+        assert!(b.may_contain(&q(Promoted::Host, like("%eb0_"))));
+        assert!(!b.may_contain(&q(Promoted::SrcIp, like("198.51.%"))));
+        assert!(!b.may_contain(&q(Promoted::Host, like("%admin%"))));
+        // Prefixes too short for grams.
+        assert!(b.may_contain(&q(Promoted::Host, like("w%"))));
+        assert!(b.may_contain(&q(Promoted::Host, like("WE%"))));
+        assert!(b.may_contain(&q(Promoted::User, like("ad_in"))));
+        assert!(!b.may_contain(&q(Promoted::Host, like("z%"))));
+        assert!(!b.may_contain(&q(Promoted::Host, like("wz%"))));
+        assert!(!b.may_contain(&q(Promoted::User, like("we%"))));
+        // A value's grams are not raw-line grams: the raw text holds "sshd", the columns do not.
+        assert!(!b.may_contain(&q(Promoted::Host, like("%sshd%"))));
+        assert!(b.may_contain(&terms(&["sshd"])));
+    }
+
+    #[test]
+    fn like_patterns_split_into_unescaped_literal_runs() {
+        assert_eq!(like_literal_runs("10.3.%"), vec!["10.3."]);
+        assert_eq!(like_literal_runs("%ab_cd%ef"), vec!["ab", "cd", "ef"]);
+        assert_eq!(like_literal_runs("50\\%\\_x"), vec!["50%_x"]);
+        assert!(like_literal_runs("%_%").is_empty());
     }
 
     #[test]

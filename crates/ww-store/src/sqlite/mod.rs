@@ -20,7 +20,7 @@ use sqlx::sqlite::{
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
 use crate::bloom::{self, Bloom, Trigrams};
-use crate::query::{self, Pattern, decode_cursor, encode_cursor, json_path, promoted_field, text_terms};
+use crate::query::{self, Pattern, Promoted, decode_cursor, encode_cursor, json_path, promoted_field, text_terms};
 use crate::*;
 
 mod respond;
@@ -314,12 +314,14 @@ impl SqliteStore {
         let mut after = -1i64;
         loop {
             let mut tx = self.writer.begin().await.db(op)?;
-            let rows = sqlx::query("SELECT id, ts, raw FROM events WHERE id > ?1 ORDER BY id LIMIT ?2")
-                .bind(after)
-                .bind(bloom::BLOCK_EVENTS * 16)
-                .fetch_all(&mut *tx)
-                .await
-                .db(op)?;
+            let rows = sqlx::query(
+                "SELECT id, ts, raw, host, src_ip, user_name FROM events WHERE id > ?1 ORDER BY id LIMIT ?2",
+            )
+            .bind(after)
+            .bind(bloom::BLOCK_EVENTS * 16)
+            .fetch_all(&mut *tx)
+            .await
+            .db(op)?;
             if rows.is_empty() {
                 sqlx::query("UPDATE meta SET value = 1 WHERE key = 'blocks_complete'")
                     .execute(&mut *tx)
@@ -333,7 +335,10 @@ impl SqliteStore {
                 let id: i64 = r.try_get(0).db(op)?;
                 let ts: i64 = r.try_get(1).db(op)?;
                 let raw: Vec<u8> = r.try_get(2).db(op)?;
-                summarise(&mut blocks, id, ts, &raw);
+                let host: Option<String> = r.try_get(3).db(op)?;
+                let src_ip: Option<String> = r.try_get(4).db(op)?;
+                let user: Option<String> = r.try_get(5).db(op)?;
+                summarise(&mut blocks, id, ts, &raw, [host.as_deref(), src_ip.as_deref(), user.as_deref()]);
                 after = id;
             }
             for b in blocks.into_values() {
@@ -587,10 +592,10 @@ impl SqliteStore {
             qb.push(" AND ");
             match (&f.target, &f.pattern) {
                 (FieldTarget::Column(col), Pattern::Exact(v)) => {
-                    qb.push(col).push(" = ").push_bind(v.clone());
+                    qb.push(col.column()).push(" = ").push_bind(v.clone());
                 }
                 (FieldTarget::Column(col), Pattern::Like(p)) => {
-                    qb.push(col).push(" LIKE ").push_bind(p.clone()).push(" ESCAPE '\\'");
+                    qb.push(col.column()).push(" LIKE ").push_bind(p.clone()).push(" ESCAPE '\\'");
                 }
                 (FieldTarget::Json(path), pattern) => {
                     let like = match pattern {
@@ -624,7 +629,8 @@ fn query_like_literal(v: &str) -> String {
 }
 
 enum FieldTarget {
-    Column(&'static str),
+    /// A promoted column: found through the block filters, then compared in the row.
+    Column(Promoted),
     Json(String),
 }
 
@@ -647,14 +653,26 @@ struct Candidate {
     max_ts: i64,
 }
 
-/// Adds one event to the summaries of the blocks a write touches.
-fn summarise(blocks: &mut std::collections::BTreeMap<i64, BlockSummary>, id: i64, ts: i64, raw: &[u8]) {
+/// Adds one event (raw line and promoted host, source IP, user) to the summaries of the blocks
+/// a write touches.
+fn summarise(
+    blocks: &mut std::collections::BTreeMap<i64, BlockSummary>,
+    id: i64,
+    ts: i64,
+    raw: &[u8],
+    promoted: [Option<&str>; 3],
+) {
     let block = bloom::block_of(id);
     let b =
         blocks.entry(block).or_insert_with(|| BlockSummary { block, min_ts: ts, max_ts: ts, bloom: Bloom::default() });
     b.min_ts = b.min_ts.min(ts);
     b.max_ts = b.max_ts.max(ts);
     b.bloom.add_text(raw);
+    for (column, value) in [Promoted::Host, Promoted::SrcIp, Promoted::User].into_iter().zip(promoted) {
+        if let Some(v) = value {
+            b.bloom.add_value(column, v);
+        }
+    }
 }
 
 /// `b` merged with what the database already holds for its block.
@@ -750,7 +768,13 @@ impl Store for SqliteStore {
                 .db(op)?;
             let mut blocks = std::collections::BTreeMap::new();
             for e in &batch.events {
-                summarise(&mut blocks, e.id, us(&e.time), &e.raw);
+                summarise(
+                    &mut blocks,
+                    e.id,
+                    us(&e.time),
+                    &e.raw,
+                    [e.host.as_deref(), e.src_ip.as_deref(), e.user.as_deref()],
+                );
             }
             let cached =
                 self.open_block.lock().map_err(|_| StoreError::Invalid("block cache poisoned".into()))?.clone();
@@ -895,7 +919,7 @@ impl Store for SqliteStore {
                 return Err(StoreError::Invalid("field pattern longer than 1024 bytes".into()));
             }
             let target = match promoted_field(&f.field) {
-                Some(p) => FieldTarget::Column(p.column()),
+                Some(p) => FieldTarget::Column(p),
                 None => FieldTarget::Json(json_path(&f.field)?),
             };
             fields.push(FieldPlan { target, pattern: query::translate_pattern(&f.pattern) });
@@ -904,7 +928,14 @@ impl Store for SqliteStore {
             Some(t) => text_terms(t)?,
             None => Vec::new(),
         };
-        let grams = Trigrams::of_terms(&terms);
+        let columns: Vec<(Promoted, &Pattern)> = fields
+            .iter()
+            .filter_map(|f| match &f.target {
+                FieldTarget::Column(c) => Some((*c, &f.pattern)),
+                FieldTarget::Json(_) => None,
+            })
+            .collect();
+        let grams = Trigrams::of_query(&terms, &columns);
         let plan = SearchPlan { cursor, fields, terms };
         let mut items = Vec::new();
         if grams.is_empty() {
