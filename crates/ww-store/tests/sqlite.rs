@@ -125,10 +125,25 @@ async fn write_lines(
     }
 }
 
+/// Leaves the closed database as a migration that rebuilds the filters does (0003, 0004): no
+/// filters, and `blocks_complete` = 0 so that the next open builds them.
+async fn forget_block_filters(dir: &Path) {
+    use sqlx::Connection;
+    let url = format!("sqlite://{}", dir.join("ww.db").display());
+    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    sqlx::query("DELETE FROM event_blocks").execute(&mut conn).await.unwrap();
+    sqlx::query("UPDATE meta SET value = 0 WHERE key = 'blocks_complete'").execute(&mut conn).await.unwrap();
+    conn.close().await.unwrap();
+}
+
 /// All pages of a text search, as ids.
 async fn all_pages(s: &SqliteStore, a: TenantId, text: &str, limit: u32) -> Vec<i64> {
+    query_pages(s, a, EventQuery { text: Some(text.into()), limit, ..Default::default() }).await
+}
+
+/// All pages of a query, as ids, following the cursors.
+async fn query_pages(s: &SqliteStore, a: TenantId, mut query: EventQuery) -> Vec<i64> {
     let mut out = Vec::new();
-    let mut query = EventQuery { text: Some(text.into()), limit, ..Default::default() };
     loop {
         let p = s.search_events(&TenantScope::one(a), &query).await.unwrap();
         out.extend(p.items.iter().map(|e| e.id));
@@ -204,14 +219,7 @@ async fn block_filters_survive_reopen_and_are_rebuilt_when_missing() {
     s.close().await;
     drop(s);
     // A database whose events predate the filters (as after migration 0003) gets them built.
-    {
-        use sqlx::Connection;
-        let url = format!("sqlite://{}", dir.path().join("ww.db").display());
-        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
-        sqlx::query("DELETE FROM event_blocks").execute(&mut conn).await.unwrap();
-        sqlx::query("UPDATE meta SET value = 0 WHERE key = 'blocks_complete'").execute(&mut conn).await.unwrap();
-        conn.close().await.unwrap();
-    }
+    forget_block_filters(dir.path()).await;
     let s = open(dir.path()).await;
     assert_eq!(all_pages(&s, a, "alpha", 100).await.len(), 10);
     assert_eq!(all_pages(&s, a, "bravo", 3).await.len(), 10);
@@ -219,17 +227,8 @@ async fn block_filters_survive_reopen_and_are_rebuilt_when_missing() {
 
 /// All pages of a search on one field, as ids.
 async fn field_pages(s: &SqliteStore, a: TenantId, field: &str, pattern: &str) -> Vec<i64> {
-    let mut out = Vec::new();
     let fields = vec![FieldFilter { field: field.into(), pattern: pattern.into() }];
-    let mut query = EventQuery { fields, limit: 2, ..Default::default() };
-    loop {
-        let p = s.search_events(&TenantScope::one(a), &query).await.unwrap();
-        out.extend(p.items.iter().map(|e| e.id));
-        match p.next_cursor {
-            Some(cur) => query.cursor = Some(cur),
-            None => return out,
-        }
-    }
+    query_pages(s, a, EventQuery { fields, limit: 2, ..Default::default() }).await
 }
 
 /// Host, source IP and user have no per-row indexes: they are found through the block filters,
@@ -289,14 +288,7 @@ async fn promoted_columns_are_searched_through_the_block_filters() {
     let s = check(s).await;
     s.close().await;
     drop(s);
-    {
-        use sqlx::Connection;
-        let url = format!("sqlite://{}", dir.path().join("ww.db").display());
-        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
-        sqlx::query("DELETE FROM event_blocks").execute(&mut conn).await.unwrap();
-        sqlx::query("UPDATE meta SET value = 0 WHERE key = 'blocks_complete'").execute(&mut conn).await.unwrap();
-        conn.close().await.unwrap();
-    }
+    forget_block_filters(dir.path()).await;
     check(open(dir.path()).await).await;
 }
 
