@@ -292,6 +292,29 @@ async fn promoted_columns_are_searched_through_the_block_filters() {
     check(open(dir.path()).await).await;
 }
 
+/// The WAL is copied into the database file by the store's checkpointer, not by the writer's
+/// commits (whose own checkpoint only starts at 128 MiB of WAL): the file grows soon after a
+/// write, with no further writes and the store still open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wal_is_checkpointed_beside_the_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(dir.path()).await;
+    let (a, _) = c::two_tenants(&s).await;
+    let file = dir.path().join("ww.db");
+    let before = std::fs::metadata(&file).unwrap().len();
+    write_lines(&s, a, 1..20_000, 5_000, |id| id, &[]).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let now = std::fs::metadata(&file).unwrap().len();
+        if now > before + 2 * 1024 * 1024 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "database file still {now} bytes (was {before})");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(all_pages(&s, a, "common", 5000).await.len(), 19_999);
+}
+
 #[tokio::test]
 async fn reads_proceed_while_a_write_transaction_is_open() {
     use sqlx::Connection;

@@ -75,6 +75,8 @@ impl Default for SqliteOptions {
 
 /// The SQLite [`Store`].
 pub struct SqliteStore {
+    /// Copies committed WAL frames into the database file off the writer's path.
+    checkpointer: tokio::task::JoinHandle<()>,
     writer: SqlitePool,
     reader: SqlitePool,
     path: PathBuf,
@@ -83,6 +85,36 @@ pub struct SqliteStore {
     /// The newest block's summary as last committed, so that each batch does not read its
     /// filter back from the database.
     open_block: Mutex<Option<BlockSummary>>,
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        self.checkpointer.abort();
+    }
+}
+
+/// WAL pages after which the writer checkpoints itself (128 MiB of 4 KiB pages): only reached
+/// when the checkpointer cannot keep up or a long read holds old frames.
+const WRITER_CHECKPOINT_PAGES: &str = "32768";
+
+/// Checkpoints the WAL from a connection of its own, so that copying pages into the database
+/// file and its fsync run beside the writer's commits instead of inside them (the default
+/// auto-checkpoint runs in the committing connection, stalling the pipeline while it copies).
+/// PASSIVE never waits for a lock and leaves frames a reader still needs; the writer restarts
+/// the WAL from its start once everything has been copied.
+async fn checkpoint_loop(pool: SqlitePool) {
+    loop {
+        // (busy, frames in the WAL, frames copied)
+        let copied = sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(&pool).await;
+        let idle = match copied {
+            Ok((_, log, done)) => log <= 0 || done >= log,
+            Err(e) => {
+                tracing::debug!(error = %e, "WAL checkpoint failed; retrying");
+                true
+            }
+        };
+        tokio::time::sleep(if idle { Duration::from_millis(250) } else { Duration::from_millis(20) }).await;
+    }
 }
 
 /// What `event_blocks` holds for one block.
@@ -254,8 +286,10 @@ impl SqliteStore {
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(sync)
-            // Checkpoint the WAL in larger steps than the 1000-page default: fewer stalls.
-            .pragma("wal_autocheckpoint", "8000");
+            // The checkpointer task copies the WAL into the database from its own connection;
+            // the writer checkpoints only as a backstop when that falls far behind (128 MiB).
+            .pragma("wal_autocheckpoint", WRITER_CHECKPOINT_PAGES)
+            .pragma("journal_size_limit", "67108864");
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
@@ -265,10 +299,16 @@ impl SqliteStore {
         sqlx::migrate!("./migrations").run(&writer).await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(opts.read_connections.max(1))
-            .connect_with(base.read_only(true))
+            .connect_with(base.clone().read_only(true))
             .await
             .db("open read connections")?;
+        let checkpoints = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(base.clone().synchronous(sync))
+            .await
+            .db("open the checkpoint connection")?;
         let store = SqliteStore {
+            checkpointer: tokio::spawn(checkpoint_loop(checkpoints)),
             writer,
             reader,
             path: path.to_owned(),
@@ -351,6 +391,7 @@ impl SqliteStore {
 
     /// Closes both pools, checkpointing the WAL.
     pub async fn close(&self) {
+        self.checkpointer.abort();
         self.reader.close().await;
         self.writer.close().await;
     }
