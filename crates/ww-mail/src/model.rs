@@ -57,4 +57,9 @@ impl Mail {
     pub fn has_header(&self, name: &str) -> bool {
         self.header_values(name).next().is_some()
     }
+
+    /// Whether a mailing list's headers are present (`List-Id`, `List-Post`, `Mailing-List`).
+    pub fn has_list_headers(&self) -> bool {
+        ["List-Id", "List-Post", "Mailing-List"].iter().any(|h| self.has_header(h))
+    }
 }

@@ -80,7 +80,7 @@ pub fn addresses(ctx: &Ctx, r: &mut Reasons) {
 /// address the message was sent to (a group's own address). From, Reply-To and Return-Path
 /// legitimately differ on such mail.
 fn is_list_mail(m: &crate::model::Mail) -> bool {
-    ["List-Id", "List-Post", "Mailing-List"].iter().any(|h| m.has_header(h))
+    m.has_list_headers()
         || m.reply_to.iter().any(|rt| m.to.iter().any(|to| to.address.eq_ignore_ascii_case(&rt.address)))
 }
 

@@ -29,7 +29,7 @@ pub fn recipient(ctx: &Ctx, r: &mut Reasons) {
     }
     let subj = m.subject.to_lowercase();
     // A list's own name is routinely in its subjects (`[listname] ...`).
-    let list_mail = m.has_header("List-Id") || m.has_header("List-Post") || m.has_header("Mailing-List");
+    let list_mail = m.has_list_headers();
     for t in m.to.iter().take(5) {
         let local = t.address.split('@').next().unwrap_or("");
         if subj.contains(t.address.as_str()) {
