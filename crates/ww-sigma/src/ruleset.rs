@@ -53,6 +53,8 @@ pub struct RuleSet {
     twins: Vec<Vec<u32>>,
     is_rep: Vec<bool>,
     key_fields: Vec<(String, FxHashSet<String>)>,
+    /// `name_hash` of each key field's name.
+    key_hashes: Vec<u64>,
     buckets: RwLock<FxHashMap<Box<str>, Arc<Bucket>>>,
 }
 
@@ -178,6 +180,7 @@ impl RuleSet {
             twins: vec![Vec::new(); rules.len()],
             is_rep: vec![true; rules.len()],
             key_fields: map.key_fields(),
+            key_hashes: Vec::new(),
             buckets: RwLock::new(FxHashMap::default()),
         };
         // Exact values rules test on key fields become key values too, so that buckets can
@@ -254,6 +257,7 @@ impl RuleSet {
             rs.ls.push(c.logsource);
         }
         rs.lits = ids.len();
+        rs.key_hashes = rs.key_fields.iter().map(|(n, _)| name_hash(n)).collect();
         rs
     }
 
@@ -279,28 +283,27 @@ impl RuleSet {
 
     /// Builds the dispatch key: kind, then each logsource key field's folded value (or a
     /// marker for absent / not mentioned by the map).
-    fn key(&self, ev: &Event, key: &mut String, num: &mut String) {
+    fn key(&self, ev: &Event, table: &FieldTable<'_>, key: &mut String, num: &mut String) {
         key.clear();
         key.push_str(ev.kind.name());
-        for (f, known) in &self.key_fields {
+        for ((f, known), &h) in self.key_fields.iter().zip(&self.key_hashes) {
             key.push(SEP);
             let start = key.len();
-            match ev.fields.get(f) {
+            match table.get(f, h) {
                 None | Some(Value::Null) => key.push(ABSENT),
                 Some(v) => {
                     let text = match v {
                         Value::Str(s) => Some(&**s),
                         Value::Int(i) => {
                             num.clear();
-                            use std::fmt::Write as _;
-                            let _ = write!(num, "{i}");
+                            num.push_str(itoa::Buffer::new().format(*i));
                             Some(num.as_str())
                         }
                         _ => None,
                     };
                     match text {
                         Some(t) => {
-                            fold_into(t, key);
+                            fold_append(t, key);
                             if !known.contains(&key[start..]) {
                                 key.truncate(start);
                                 key.push(OTHER);
@@ -360,7 +363,8 @@ impl RuleSet {
     /// in steady state.
     pub fn matches(&self, event: &Event, scratch: &mut Scratch, out: &mut Vec<RuleIdx>) {
         let Scratch { local, key, bufs, stamp, mask, generation, cands, memo, seen } = scratch;
-        self.key(event, key, &mut bufs.num);
+        let table = FieldTable::new(event);
+        self.key(event, &table, key, &mut bufs.num);
         if !local.contains_key(key.as_str()) {
             let b = self.bucket(key);
             if local.len() >= MAX_BUCKETS {
@@ -406,8 +410,8 @@ impl RuleSet {
             // Keyword literals are searched once over all folded values joined by NULs (a
             // match across a joint only adds a candidate, never hides one).
             kwbuf.clear();
-            for (name, v) in event.fields.iter() {
-                let list = if bucket.fields.is_empty() { None } else { bucket.by_hash.get(&name_hash(name)) };
+            for &(hash, name, v) in table.entries.iter() {
+                let list = if bucket.fields.is_empty() { None } else { bucket.by_hash.get(&hash) };
                 if list.is_none() && kw.is_none() {
                     continue;
                 }
@@ -455,7 +459,6 @@ impl RuleSet {
         if cands.is_empty() {
             return;
         }
-        let table = FieldTable::new(event);
         let first = out.len();
         for &r in cands.iter() {
             if self.rules[r as usize].is_match(event, &table, bufs) {
@@ -531,7 +534,7 @@ impl RuleSet {
     pub fn matches_reference(&self, event: &Event) -> Vec<RuleIdx> {
         let mut key = String::new();
         let mut num = String::new();
-        self.key(event, &mut key, &mut num);
+        self.key(event, &FieldTable::new(event), &mut key, &mut num);
         let mut parts = key.split(SEP);
         let _ = parts.next();
         let vals: Vec<Option<String>> =
@@ -591,7 +594,8 @@ fn fold_append(t: &str, out: &mut String) {
 fn for_each_text(v: &Value, num: &mut String, f: &mut dyn FnMut(&str)) {
     match v {
         Value::Str(s) => f(s),
-        Value::Int(_) | Value::Float(_) | Value::Bool(_) => {
+        Value::Int(i) => f(itoa::Buffer::new().format(*i)),
+        Value::Float(_) | Value::Bool(_) => {
             use std::fmt::Write as _;
             num.clear();
             let _ = write!(num, "{v}");
