@@ -79,6 +79,8 @@ pub struct Scratch {
     /// Per field index of the current bucket: the generation in which an event field was
     /// scanned against it (a second one means the hits cannot decide).
     seen: Vec<u32>,
+    /// (field index, start, end) of each indexed value in the event's folded text.
+    spans: Vec<(u32, u32, u32)>,
 }
 
 /// Results of scanning long values against heavy literal sets, per thread: logs repeat the
@@ -362,7 +364,7 @@ impl RuleSet {
     /// Appends the indices of all matching rules to `out` (does not clear it). No allocation
     /// in steady state.
     pub fn matches(&self, event: &Event, scratch: &mut Scratch, out: &mut Vec<RuleIdx>) {
-        let Scratch { local, key, bufs, stamp, mask, generation, cands, memo, seen } = scratch;
+        let Scratch { local, key, bufs, stamp, mask, generation, cands, memo, seen, spans } = scratch;
         let table = FieldTable::new(event);
         self.key(event, &table, key, &mut bufs.num);
         if !local.contains_key(key.as_str()) {
@@ -406,54 +408,61 @@ impl RuleSet {
         }
         if !bucket.fields.is_empty() || bucket.keywords.is_some() {
             let kw = bucket.keywords.as_ref();
-            let Bufs { num, fold, fold2: kwbuf, lit_stamp, lit_ok, .. } = bufs;
-            // Keyword literals are searched once over all folded values joined by NULs (a
-            // match across a joint only adds a candidate, never hides one).
-            kwbuf.clear();
+            let Bufs { num, fold2: text, lit_stamp, lit_ok, .. } = bufs;
+            // Every value the bucket looks at is copied into one buffer, NUL-separated, and
+            // lower-cased in one pass; indexed values are scanned in place, keyword literals
+            // once over the whole buffer (a match across a joint only adds a candidate, never
+            // hides one).
+            text.clear();
+            spans.clear();
             for &(hash, name, v) in table.entries.iter() {
                 let list = if bucket.fields.is_empty() { None } else { bucket.by_hash.get(&hash) };
                 if list.is_none() && kw.is_none() {
                     continue;
                 }
-                for (n, fi) in list.into_iter().flatten() {
-                    if n.eq_ignore_ascii_case(name) {
-                        // Two event fields equal but for case: the matcher reads one of them,
-                        // the hits mix both.
-                        if seen[*fi] == g {
-                            *lit_ok = false;
-                        }
-                        seen[*fi] = g;
+                // The bucket's index for this field (its names are unique once lower-cased).
+                let fi = list.into_iter().flatten().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|&(_, fi)| fi);
+                if let Some(fi) = fi {
+                    // Two event fields equal but for case: the matcher reads one of them, the
+                    // hits mix both.
+                    if seen[fi] == g {
+                        *lit_ok = false;
                     }
+                    seen[fi] = g;
+                } else if kw.is_none() {
+                    continue;
                 }
                 for_each_text(v, num, &mut |t: &str| {
-                    fold.clear();
-                    fold_append(t, fold);
-                    for (n, fi) in list.into_iter().flatten() {
-                        if n.eq_ignore_ascii_case(name) {
-                            let idx = &bucket.fields[*fi];
-                            let h = fold.as_bytes();
-                            let mut st = Stamps { stamp, mask, full: &self.full, g, cands, lits: lit_stamp };
-                            if idx.heavy && h.len() >= MEMO_MIN {
-                                scan_anchored(idx, h, &mut st);
-                                memo.scan(bucket.id, *fi, idx, h, &mut st);
-                            } else {
-                                scan_folded(idx, h, &mut st);
-                            }
-                        }
+                    let start = text.len();
+                    push_unfolded(t, text);
+                    if let Some(fi) = fi {
+                        spans.push((fi as u32, start as u32, text.len() as u32));
                     }
-                    if kw.is_some() {
-                        kwbuf.push_str(fold);
-                        kwbuf.push('\0');
-                    }
+                    text.push('\0');
                 });
             }
-            if let Some(kw) = kw {
-                if let Some(raw) = event.raw.as_deref() {
-                    fold_append(raw, kwbuf);
+            if kw.is_some()
+                && let Some(raw) = event.raw.as_deref()
+            {
+                push_unfolded(raw, text);
+            }
+            text.make_ascii_lowercase();
+            let h = text.as_bytes();
+            for &(fi, start, end) in spans.iter() {
+                let (fi, v) = (fi as usize, &h[start as usize..end as usize]);
+                let idx = &bucket.fields[fi];
+                let mut st = Stamps { stamp, mask, full: &self.full, g, cands, lits: lit_stamp };
+                if idx.heavy && v.len() >= MEMO_MIN {
+                    scan_anchored(idx, v, &mut st);
+                    memo.scan(bucket.id, fi, idx, v, &mut st);
+                } else {
+                    scan_folded(idx, v, &mut st);
                 }
+            }
+            if let Some(kw) = kw {
                 // Keyword literals decide nothing (the joined text is not one value).
                 let mut st = Stamps { stamp, mask, full: &self.full, g, cands, lits: &mut [] };
-                scan_folded(kw, kwbuf.as_bytes(), &mut st);
+                scan_folded(kw, h, &mut st);
             }
         }
         if cands.is_empty() {
@@ -580,10 +589,18 @@ fn mark(hits: &[u32], st: &mut Stamps<'_>) {
 
 /// Appends `t` folded (as literals are) to `out`; ASCII text is lower-cased in bulk.
 fn fold_append(t: &str, out: &mut String) {
+    let start = out.len();
+    push_unfolded(t, out);
+    out[start..].make_ascii_lowercase();
+}
+
+/// Appends `t` folded except for ASCII upper case, which the caller lower-cases in bulk over the
+/// whole buffer (Unicode lower case never produces ASCII upper case, so that is the same as
+/// folding each value).
+#[inline]
+fn push_unfolded(t: &str, out: &mut String) {
     if t.is_ascii() {
-        let start = out.len();
         out.push_str(t);
-        out[start..].make_ascii_lowercase();
     } else {
         fold_into(t, out);
     }
