@@ -14,9 +14,11 @@ pub mod corpora;
 pub mod diag;
 pub mod event;
 pub mod incident;
+pub mod names;
 pub mod sink;
 pub mod time;
 
 pub use diag::{Diagnostic, Severity};
 pub use event::{Event, Fields, Locator, Origin, SourceKind, Value};
+pub use names::intern;
 pub use sink::{EventSink, VecSink};

@@ -186,20 +186,20 @@ impl Flattener<'_> {
                     };
                     let qualifiers = qualifiers.or_else(|| attr(sys, "EventID", "Qualifiers"));
                     if let Some(id) = id.and_then(numeric) {
-                        self.fields.push("EventID", id);
+                        self.put("EventID", id);
                     }
                     if let Some(q) = qualifiers.and_then(numeric) {
-                        self.fields.push("EventID_Qualifiers", q);
+                        self.put("EventID_Qualifiers", q);
                     }
                 }
                 "Version" | "Level" | "Task" | "Opcode" | "EventRecordID" => {
                     if let Some(n) = numeric(value) {
-                        self.fields.push(static_name(key), n);
+                        self.put(static_name(key), n);
                     }
                 }
                 "Keywords" | "Channel" | "Computer" => {
                     if let Some(s) = scalar(value) {
-                        self.fields.push(static_name(key), s);
+                        self.put(static_name(key), s);
                     }
                 }
                 "TimeCreated" | "Provider" | "Execution" | "Correlation" | "Security" => {}
@@ -217,7 +217,7 @@ impl Flattener<'_> {
                 time = parse_utc(s);
             }
             if let Some(s) = scalar(t) {
-                self.fields.push("TimeCreated", s);
+                self.put("TimeCreated", s);
             }
         }
         let attributes: [(&str, &str, &'static str, bool); 8] = [
@@ -234,7 +234,7 @@ impl Flattener<'_> {
             let value = attr(sys, element, name);
             let value = if is_num { value.and_then(numeric) } else { value.and_then(scalar) };
             if let Some(value) = value {
-                self.fields.push(field, value);
+                self.put(field, value);
             }
         }
         time
@@ -251,7 +251,7 @@ impl Flattener<'_> {
                                 if !a.starts_with("xmlns")
                                     && let Some(s) = scalar(av)
                                 {
-                                    self.fields.push(format!("EventData.{a}"), s);
+                                    self.put(format!("EventData.{a}"), s);
                                 }
                             }
                         }
@@ -270,7 +270,7 @@ impl Flattener<'_> {
                                 }
                                 other => {
                                     if let Some(s) = scalar(other) {
-                                        self.fields.push(field, s);
+                                        self.put(field, s);
                                     }
                                 }
                             }
@@ -295,7 +295,7 @@ impl Flattener<'_> {
             other => other,
         };
         if let Some(s) = scalar(text) {
-            self.fields.push("Data", s);
+            self.put("Data", s);
         }
     }
 
@@ -340,13 +340,18 @@ impl Flattener<'_> {
             other => {
                 if let Some(s) = scalar(other) {
                     if self.has(name) {
-                        self.fields.push(path.as_str(), s);
+                        self.put(path.as_str(), s);
                     } else {
-                        self.fields.push(name, s);
+                        self.put(name, s);
                     }
                 }
             }
         }
+    }
+
+    /// Appends a field under the thread's shared copy of its name.
+    fn put(&mut self, name: impl AsRef<str>, value: impl Into<Value>) {
+        self.fields.push(ww_core::intern(name.as_ref()), value);
     }
 
     fn has(&self, name: &str) -> bool {
@@ -356,7 +361,7 @@ impl Flattener<'_> {
     fn too_deep(&mut self, path: &str, v: &J) {
         self.truncated = true;
         let text = serde_json::to_string(v).unwrap_or_default();
-        self.fields.push(path, Value::from(text));
+        self.put(path, Value::from(text));
     }
 
     // ---- ECS / Winlogbeat ------------------------------------------------------------------
@@ -376,7 +381,7 @@ impl Flattener<'_> {
         };
         let event_id = get(&["event_id"]).or_else(|| obj.get("event").and_then(|e| e.get("code")));
         if let Some(id) = event_id.and_then(numeric) {
-            self.fields.push("EventID", id);
+            self.put("EventID", id);
         }
         let computer = get(&["computer_name"])
             .or_else(|| obj.get("host").and_then(|h| h.get("name")))
@@ -397,7 +402,7 @@ impl Flattener<'_> {
         for (name, value, is_num) in mapped {
             let value = if is_num { value.and_then(numeric) } else { value.and_then(scalar) };
             if let Some(value) = value {
-                self.fields.push(name, value);
+                self.put(name, value);
             }
         }
         if let Some(data) = get(&["event_data"]).and_then(J::as_object) {
@@ -407,9 +412,9 @@ impl Flattener<'_> {
                     self.leaves(&mut path, key, value, 2);
                 } else if let Some(s) = scalar(value) {
                     if SYSTEM_FIELDS.contains(&key.as_str()) || self.has(key) {
-                        self.fields.push(path, s);
+                        self.put(path, s);
                     } else {
-                        self.fields.push(key.as_str(), s);
+                        self.put(key.as_str(), s);
                     }
                 }
             }
@@ -469,12 +474,12 @@ impl Flattener<'_> {
                 }
                 _ if key == "EventID" || key == "EventRecordID" => {
                     if let Some(n) = numeric(value) {
-                        self.fields.push(key.as_str(), n);
+                        self.put(key.as_str(), n);
                     }
                 }
                 other => {
                     if let Some(s) = scalar(other) {
-                        self.fields.push(key.as_str(), s);
+                        self.put(key.as_str(), s);
                     }
                 }
             }
@@ -490,7 +495,7 @@ impl Flattener<'_> {
             if !self.has(to)
                 && let Some(value) = obj.get(from).and_then(scalar)
             {
-                self.fields.push(to, value);
+                self.put(to, value);
             }
         }
         generic_time(v)
@@ -523,7 +528,7 @@ impl Flattener<'_> {
             return;
         }
         match v {
-            J::Object(m) if m.is_empty() => self.fields.push(path.as_str(), Value::Null),
+            J::Object(m) if m.is_empty() => self.put(path.as_str(), Value::Null),
             J::Object(m) => {
                 let mark = path.len();
                 for (key, value) in m {
@@ -544,7 +549,7 @@ impl Flattener<'_> {
             }
             other => {
                 if let Some(s) = scalar(other) {
-                    self.fields.push(path.as_str(), s);
+                    self.put(path.as_str(), s);
                 }
             }
         }

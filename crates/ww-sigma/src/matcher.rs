@@ -390,18 +390,17 @@ fn keyword(p: &CPat, ev: &Event, b: &mut Bufs) -> bool {
 /// hashed, so eight bytes are lower-cased and mixed at a time.
 pub(crate) fn name_hash(name: &str) -> u64 {
     const K: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut h: u64 = name.len() as u64;
-    let mut chunks = name.as_bytes().chunks_exact(8);
+    let b = name.as_bytes();
+    let mut h: u64 = b.len() as u64;
+    let mut mix = |w: u64| h = (h.rotate_left(5) ^ lower8(w)).wrapping_mul(K);
+    let mut chunks = b.chunks_exact(8);
     for c in &mut chunks {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(c);
-        h = (h.rotate_left(5) ^ lower8(u64::from_le_bytes(w))).wrapping_mul(K);
+        mix(u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]));
     }
     let rest = chunks.remainder();
     if !rest.is_empty() {
-        let mut w = [0u8; 8];
-        w[..rest.len()].copy_from_slice(rest);
-        h = (h.rotate_left(5) ^ lower8(u64::from_le_bytes(w))).wrapping_mul(K);
+        // Byte by byte: a variable-length copy would be a call to memcpy.
+        mix(rest.iter().rev().fold(0u64, |w, &x| (w << 8) | x as u64));
     }
     h ^ (h >> 29)
 }
@@ -423,18 +422,27 @@ fn lower8(x: u64) -> u64 {
 /// prefilter and each rule's field lookups compare integers instead of strings. Same answers
 /// as `Fields::get`: exact name first, then ASCII case-insensitive.
 pub(crate) struct FieldTable<'e> {
-    pub(crate) entries: smallvec::SmallVec<[(u64, &'e str, &'e Value); 64]>,
+    fields: &'e ww_core::Fields,
+    hashes: &'e [u64],
 }
 
 impl<'e> FieldTable<'e> {
-    pub(crate) fn new(ev: &'e Event) -> Self {
-        FieldTable { entries: ev.fields.iter().map(|(n, v)| (name_hash(n), n, v)).collect() }
+    /// The table of `ev`, its hashes kept in `hashes` (reused from event to event).
+    pub(crate) fn new(ev: &'e Event, hashes: &'e mut Vec<u64>) -> Self {
+        hashes.clear();
+        hashes.extend(ev.fields.iter().map(|(n, _)| name_hash(n)));
+        FieldTable { fields: &ev.fields, hashes }
+    }
+
+    /// (name hash, name, value) of each field, in event order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (u64, &'e str, &'e Value)> + '_ {
+        self.hashes.iter().copied().zip(self.fields.iter()).map(|(h, (n, v))| (h, n, v))
     }
 
     #[inline]
     pub(crate) fn get(&self, name: &str, h: u64) -> Option<&'e Value> {
         let mut ci = None;
-        for &(eh, n, v) in &self.entries {
+        for (eh, n, v) in self.iter() {
             if eh == h {
                 if n == name {
                     return Some(v);

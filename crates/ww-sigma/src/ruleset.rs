@@ -81,6 +81,8 @@ pub struct Scratch {
     seen: Vec<u32>,
     /// (field index, start, end) of each indexed value in the event's folded text.
     spans: Vec<(u32, u32, u32)>,
+    /// Name hashes of the event's fields.
+    hashes: Vec<u64>,
 }
 
 /// Results of scanning long values against heavy literal sets, per thread: logs repeat the
@@ -364,8 +366,8 @@ impl RuleSet {
     /// Appends the indices of all matching rules to `out` (does not clear it). No allocation
     /// in steady state.
     pub fn matches(&self, event: &Event, scratch: &mut Scratch, out: &mut Vec<RuleIdx>) {
-        let Scratch { local, key, bufs, stamp, mask, generation, cands, memo, seen, spans } = scratch;
-        let table = FieldTable::new(event);
+        let Scratch { local, key, bufs, stamp, mask, generation, cands, memo, seen, spans, hashes } = scratch;
+        let table = FieldTable::new(event, hashes);
         self.key(event, &table, key, &mut bufs.num);
         if !local.contains_key(key.as_str()) {
             let b = self.bucket(key);
@@ -415,7 +417,7 @@ impl RuleSet {
             // hides one).
             text.clear();
             spans.clear();
-            for &(hash, name, v) in table.entries.iter() {
+            for (hash, name, v) in table.iter() {
                 let list = if bucket.fields.is_empty() { None } else { bucket.by_hash.get(&hash) };
                 if list.is_none() && kw.is_none() {
                     continue;
@@ -543,7 +545,7 @@ impl RuleSet {
     pub fn matches_reference(&self, event: &Event) -> Vec<RuleIdx> {
         let mut key = String::new();
         let mut num = String::new();
-        self.key(event, &FieldTable::new(event), &mut key, &mut num);
+        self.key(event, &FieldTable::new(event, &mut Vec::new()), &mut key, &mut num);
         let mut parts = key.split(SEP);
         let _ = parts.next();
         let vals: Vec<Option<String>> =

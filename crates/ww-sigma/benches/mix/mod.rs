@@ -487,5 +487,11 @@ pub fn event(i: usize) -> Event {
             f.push("AccountName", "LocalSystem");
         }
     }
+    // Field names are shared between events, as the readers share them.
+    let named = e.fields.iter().map(|(n, v)| (ww_core::intern(n), v.clone())).collect::<Vec<_>>();
+    e.fields = Fields::with_capacity(named.len());
+    for (n, v) in named {
+        e.fields.push(n, v);
+    }
     e
 }
