@@ -10,6 +10,14 @@ use crate::ast::{Cond, Detection, FieldMatch, OfCount, Pat, Tok, fold};
 /// Unanchored literals shorter than this match too often to be worth indexing.
 const MIN_LITERAL: usize = 3;
 
+/// Whether a literal is rare enough to index: three bytes, one character outside ASCII (a
+/// Cyrillic lookalike letter is two bytes but almost never occurs in logs), or two bytes of
+/// punctuation that ordinary command lines and paths do not use (`^^`, the `cmd` escape).
+fn indexable(l: &[u8]) -> bool {
+    const RARE: &[u8] = b"^`|{}";
+    l.len() >= MIN_LITERAL || (l.len() >= 2 && (!l.is_ascii() || l.iter().all(|b| RARE.contains(b))))
+}
+
 /// Where a required literal must sit in the (folded) value. Anchored literals are checked by a
 /// hash lookup or a short trie walk from one end instead of a scan over the whole value, so
 /// fields only ever tested with `endswith`/exact values are never scanned.
@@ -83,7 +91,7 @@ fn str_lit(s: &crate::ast::StrPat) -> Option<(String, Anchor)> {
     }
     cands
         .into_iter()
-        .filter(|(l, _)| l.len() >= MIN_LITERAL)
+        .filter(|(l, _)| indexable(l.as_bytes()))
         .max_by_key(|(l, a)| lit_score(&Lit { field: None, text: l.clone(), anchor: *a }))
 }
 
@@ -200,7 +208,7 @@ pub(crate) fn required(det: &Detection) -> Vec<Req> {
 pub(crate) fn decidable(field: &str, text: &[u8], anchor: Anchor) -> bool {
     !text.is_empty()
         && !SOURCE_FIELDS.contains(&field.to_ascii_lowercase().as_str())
-        && (anchor != Anchor::Contains || text.len() >= MIN_LITERAL)
+        && (anchor != Anchor::Contains || indexable(text))
 }
 
 /// A literal decided by the prefilter: (lower-cased field, folded text, anchor, global id).

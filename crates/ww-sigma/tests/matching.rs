@@ -513,3 +513,18 @@ fn key_field_holding_a_list_or_float_is_not_pruned() {
     assert!(hit(&r, &j(&[("EventID", Value::List(vec![Value::Int(1), Value::Int(4624)]))])));
     assert!(!hit(&r, &j(&[("EventID", Value::Float(4625.0))])));
 }
+
+#[test]
+fn rare_two_byte_literals_are_prefiltered_not_always_evaluated() {
+    // A Cyrillic lookalike letter (two bytes, upper case in the rule) and the `cmd` escape `^^`.
+    let r = rule("  sel:\n    CommandLine|contains:\n      - 'А'\n      - '^^'\n  condition: sel");
+    let mut sc = r.scratch();
+    let plain = j(&[("CommandLine", s("cmd.exe /c dir C:\\Users"))]);
+    assert!(!hit(&r, &plain));
+    assert_eq!(r.debug_counts(&plain, &mut sc), (0, 0), "no rule evaluated for an ordinary command line");
+    assert!(hit(&r, &j(&[("CommandLine", s("p\u{430}ypal.exe"))])));
+    assert!(hit(&r, &j(&[("CommandLine", s("c^^md /c whoami"))])));
+    // A two-letter ASCII literal is too common to index: the rule is evaluated every time.
+    let r = rule("  sel:\n    CommandLine|contains: 'ab'\n  condition: sel");
+    assert_eq!(r.debug_counts(&plain, &mut r.scratch()), (1, 1));
+}
