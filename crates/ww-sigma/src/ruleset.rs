@@ -67,7 +67,9 @@ impl std::fmt::Debug for RuleSet {
 /// Per-thread reusable buffers and bucket cache.
 #[derive(Debug, Default)]
 pub struct Scratch {
-    local: FxHashMap<Box<str>, Arc<Bucket>>,
+    /// Dispatch key → index into `held`, so a hit costs one hash of the key.
+    local: FxHashMap<Box<str>, usize>,
+    held: Vec<Arc<Bucket>>,
     key: String,
     bufs: Bufs,
     stamp: Vec<u32>,
@@ -366,19 +368,22 @@ impl RuleSet {
     /// Appends the indices of all matching rules to `out` (does not clear it). No allocation
     /// in steady state.
     pub fn matches(&self, event: &Event, scratch: &mut Scratch, out: &mut Vec<RuleIdx>) {
-        let Scratch { local, key, bufs, stamp, mask, generation, cands, memo, seen, spans, hashes } = scratch;
+        let Scratch { local, held, key, bufs, stamp, mask, generation, cands, memo, seen, spans, hashes } = scratch;
         let table = FieldTable::new(event, hashes);
         self.key(event, &table, key, &mut bufs.num);
-        if !local.contains_key(key.as_str()) {
-            let b = self.bucket(key);
-            if local.len() >= MAX_BUCKETS {
-                local.clear();
+        let at = match local.get(key.as_str()) {
+            Some(&at) => at,
+            None => {
+                if held.len() >= MAX_BUCKETS {
+                    local.clear();
+                    held.clear();
+                }
+                held.push(self.bucket(key));
+                local.insert(key.as_str().into(), held.len() - 1);
+                held.len() - 1
             }
-            local.insert(key.as_str().into(), b);
-        }
-        let Some(bucket) = local.get(key.as_str()) else {
-            return;
         };
+        let bucket = &held[at];
         if stamp.len() < self.metas.len() {
             stamp.resize(self.metas.len(), 0);
         }
