@@ -465,10 +465,13 @@ enum LitShape {
 }
 
 /// Many case-insensitive literal patterns of one field (`Image|endswith: [50 names]`) checked
-/// in one pass over the value instead of one comparison per pattern.
+/// in one pass over the value instead of one comparison per pattern. The automaton is built on
+/// first use: the prefilter decides most groups from its own hits, and building thousands of
+/// automata nobody reads was a quarter of start-up.
 #[derive(Debug, Clone)]
 struct LitGroup {
-    ac: aho_corasick::AhoCorasick,
+    /// `None` inside: the automaton could not be built; the needles are compared one by one.
+    ac: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>>,
     shapes: Vec<LitShape>,
     needles: Vec<(String, LitKind)>,
     /// Literal ids of all needles when the prefilter reports every one of them.
@@ -495,11 +498,34 @@ impl LitGroup {
     }
 
     fn scan(&self, h: &[u8]) -> bool {
-        self.ac.find_overlapping_iter(h).any(|m| match self.shapes[m.pattern().as_usize()] {
+        let ac = self.ac.get_or_init(|| {
+            aho_corasick::AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
+                .build(self.needles.iter().map(|(n, _)| n))
+                .ok()
+        });
+        let Some(ac) = ac else {
+            return self.scan_each(h);
+        };
+        ac.find_overlapping_iter(h).any(|m| match self.shapes[m.pattern().as_usize()] {
             LitShape::Contains => true,
             LitShape::Prefix => m.start() == 0,
             LitShape::Suffix => m.end() == h.len(),
             LitShape::Exact => m.start() == 0 && m.end() == h.len(),
+        })
+    }
+
+    /// The same answer as [`LitGroup::scan`], one needle at a time.
+    fn scan_each(&self, h: &[u8]) -> bool {
+        self.needles.iter().zip(&self.shapes).any(|((n, _), shape)| {
+            let n = n.as_bytes();
+            match shape {
+                LitShape::Contains => find_ci(h, n),
+                LitShape::Prefix => h.len() >= n.len() && h[..n.len()].eq_ignore_ascii_case(n),
+                LitShape::Suffix => h.len() >= n.len() && h[h.len() - n.len()..].eq_ignore_ascii_case(n),
+                LitShape::Exact => h.eq_ignore_ascii_case(n),
+            }
         })
     }
 
@@ -559,14 +585,7 @@ impl CField {
                     LitShape::Contains => LitKind::Contains,
                 }));
                 let kinds: Vec<(String, LitKind)> = kinds.collect();
-                match aho_corasick::AhoCorasick::builder()
-                    .ascii_case_insensitive(true)
-                    .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
-                    .build(&needles)
-                {
-                    Ok(ac) => group = Some(LitGroup { ac, shapes, needles: kinds, ids: None }),
-                    Err(_) => rest.extend(lits),
-                }
+                group = Some(LitGroup { ac: std::sync::OnceLock::new(), shapes, needles: kinds, ids: None });
             } else {
                 rest.extend(lits);
             }
@@ -713,6 +732,37 @@ mod tests {
                 want.make_ascii_lowercase();
                 assert_eq!(lower8(u64::from_le_bytes(w)).to_le_bytes(), want, "byte {b:#x} at {pos}");
             }
+        }
+    }
+
+    #[test]
+    fn literal_group_automaton_and_one_by_one_agree() {
+        let g = LitGroup {
+            ac: std::sync::OnceLock::new(),
+            shapes: vec![LitShape::Contains, LitShape::Prefix, LitShape::Suffix, LitShape::Exact],
+            needles: vec![
+                ("mid".into(), LitKind::Contains),
+                ("pre".into(), LitKind::Prefix),
+                (".exe".into(), LitKind::Suffix),
+                ("whole".into(), LitKind::Exact),
+            ],
+            ids: None,
+        };
+        let cases: [(&str, bool); 10] = [
+            ("xxMIDxx", true),
+            ("PREfix", true),
+            ("xpre", false),
+            ("a.EXE", true),
+            ("a.exe ", false),
+            ("Whole", true),
+            ("wholes", false),
+            ("", false),
+            ("mi", false),
+            ("pr", false),
+        ];
+        for (h, want) in cases {
+            assert_eq!(g.scan(h.as_bytes()), want, "automaton on {h:?}");
+            assert_eq!(g.scan_each(h.as_bytes()), want, "one by one on {h:?}");
         }
     }
 
