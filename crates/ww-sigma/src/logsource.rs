@@ -236,7 +236,7 @@ pub(crate) enum Resolved {
 impl Resolved {
     /// Does the rule apply to an event of `kind` whose key fields have these folded values
     /// (`None` = absent)?
-    pub(crate) fn applies(&self, kind: SourceKind, value: &dyn Fn(&str) -> Option<String>) -> bool {
+    pub(crate) fn applies<'v>(&self, kind: SourceKind, value: &dyn Fn(&str) -> Option<&'v str>) -> bool {
         match self {
             Resolved::Any => true,
             // A logsource the map does not know (zeek, aws, cisco...) may be any JSON export, but
@@ -247,7 +247,9 @@ impl Resolved {
             Resolved::Mapped { kinds, groups } => {
                 kinds.as_ref().is_none_or(|ks| ks.contains(&kind))
                     && groups.iter().all(|alts| {
-                        alts.iter().any(|conj| conj.iter().all(|(f, vals)| value(f).is_some_and(|v| vals.contains(&v))))
+                        alts.iter().any(|conj| {
+                            conj.iter().all(|(f, vals)| value(f).is_some_and(|v| vals.iter().any(|x| x == v)))
+                        })
                     })
             }
         }
@@ -263,10 +265,12 @@ mod tests {
         let m = LogsourceMap::from_yaml_str(DEFAULT_MAP).unwrap();
         assert!(m.entries().len() > 50);
         let r = m.resolve(Some("windows"), Some("process_creation"), None);
+        // Key values arrive folded, as the dispatch key holds them.
         let vals = |ch: &'static str, id: &'static str| {
+            let ch: &'static str = Box::leak(fold(ch).into_boxed_str());
             move |f: &str| match f {
-                "Channel" => Some(fold(ch)),
-                "EventID" => Some(id.to_string()),
+                "Channel" => Some(ch),
+                "EventID" => Some(id),
                 _ => None,
             }
         };
@@ -285,9 +289,9 @@ mod tests {
         assert!(web.applies(SourceKind::W3c, &|_| None));
         assert!(!web.applies(SourceKind::Json, &|_| None));
         let sshd = m.resolve(Some("linux"), None, Some("sshd"));
-        assert!(sshd.applies(SourceKind::Syslog, &|f| { (f == "app_name").then(|| "sshd".to_string()) }));
-        assert!(!sshd.applies(SourceKind::Syslog, &|f| { (f == "app_name").then(|| "cron".to_string()) }));
-        assert!(!sshd.applies(SourceKind::Evtx, &|f| { (f == "app_name").then(|| "sshd".to_string()) }));
+        assert!(sshd.applies(SourceKind::Syslog, &|f| { (f == "app_name").then_some("sshd") }));
+        assert!(!sshd.applies(SourceKind::Syslog, &|f| { (f == "app_name").then_some("cron") }));
+        assert!(!sshd.applies(SourceKind::Evtx, &|f| { (f == "app_name").then_some("sshd") }));
     }
 
     #[test]
@@ -299,11 +303,11 @@ mod tests {
         .unwrap();
         m.merge(extra);
         let r = m.resolve(Some("aws"), None, Some("cloudtrail"));
-        assert!(r.applies(SourceKind::Json, &|f| { (f == "eventSource").then(|| "x".to_string()) }));
+        assert!(r.applies(SourceKind::Json, &|f| { (f == "eventSource").then_some("x") }));
         assert!(!r.applies(SourceKind::Json, &|_| None));
         let s = m.resolve(Some("windows"), None, Some("security"));
-        assert!(s.applies(SourceKind::Evtx, &|f| { (f == "Channel").then(|| "mysecurity".to_string()) }));
-        assert!(!s.applies(SourceKind::Evtx, &|f| { (f == "Channel").then(|| "security".to_string()) }));
+        assert!(s.applies(SourceKind::Evtx, &|f| { (f == "Channel").then_some("mysecurity") }));
+        assert!(!s.applies(SourceKind::Evtx, &|f| { (f == "Channel").then_some("security") }));
         assert!(LogsourceMap::from_yaml_str("logsources:\n  - { kinds: [evtx] }\n").is_err());
         assert!(LogsourceMap::from_yaml_str("logsources:\n  - { product: x, kinds: [tape] }\n").is_err());
     }

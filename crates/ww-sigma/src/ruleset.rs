@@ -322,6 +322,13 @@ impl RuleSet {
         }
     }
 
+    /// The value a dispatch key gives the logsource key field `f` (`None`: absent or not a key
+    /// field); `vals` are the key's parts after the kind.
+    fn key_value<'v>(&self, vals: &'v [Option<String>], f: &str) -> Option<&'v str> {
+        let i = self.key_fields.iter().position(|(n, _)| n == f)?;
+        vals.get(i)?.as_deref()
+    }
+
     fn build_bucket(&self, key: &str) -> Bucket {
         let mut parts = key.split(SEP);
         let kind = match parts.next() {
@@ -333,8 +340,7 @@ impl RuleSet {
         };
         let vals: Vec<Option<String>> =
             parts.map(|p| if p.starts_with(ABSENT) { None } else { Some(p.to_owned()) }).collect();
-        let lookup =
-            |f: &str| self.key_fields.iter().position(|(n, _)| n == f).and_then(|i| vals.get(i).cloned().flatten());
+        let lookup = |f: &str| self.key_value(&vals, f);
         let rules: Vec<u32> = (0..self.ls.len() as u32)
             .filter(|&r| self.is_rep[r as usize] && self.ls[r as usize].applies(kind, &lookup))
             .filter(|&r| {
@@ -343,7 +349,7 @@ impl RuleSet {
                     self.key_fields
                         .iter()
                         .position(|(n, _)| n.eq_ignore_ascii_case(f))
-                        .map(|i| vals.get(i).cloned().flatten())
+                        .map(|i| vals.get(i).and_then(|v| v.as_deref()))
                 }) != Tri::False
             })
             .collect();
@@ -555,8 +561,7 @@ impl RuleSet {
         let _ = parts.next();
         let vals: Vec<Option<String>> =
             parts.map(|p| if p.starts_with(ABSENT) { None } else { Some(p.to_owned()) }).collect();
-        let lookup =
-            |f: &str| self.key_fields.iter().position(|(n, _)| n == f).and_then(|i| vals.get(i).cloned().flatten());
+        let lookup = |f: &str| self.key_value(&vals, f);
         (0..self.metas.len())
             .filter(|&r| self.ls[r].applies(event.kind, &lookup) && reference::matches(&self.dets[r], event))
             .map(|r| RuleIdx(r as u32))
@@ -713,7 +718,7 @@ fn tri_or(items: impl Iterator<Item = Tri>) -> Tri {
 /// What a bucket's key says about a field match: `key(f)` is `None` for fields outside the
 /// key, `Some(None)` for an absent field, `Some(Some(v))` for a folded value, the "other"
 /// marker (equals no literal) or the "unknown" marker (may equal any).
-type KeyLookup<'a> = dyn Fn(&str) -> Option<Option<String>> + 'a;
+type KeyLookup<'a> = dyn Fn(&str) -> Option<Option<&'a str>> + 'a;
 
 fn tri_fm(fm: &FieldMatch, key: &KeyLookup<'_>) -> Tri {
     let Some(f) = &fm.field else {
@@ -722,7 +727,7 @@ fn tri_fm(fm: &FieldMatch, key: &KeyLookup<'_>) -> Tri {
     let Some(val) = key(f) else {
         return Tri::Unknown;
     };
-    let one = |p: &Pat| match (exact_literal(p), &val) {
+    let one = |p: &Pat| match (exact_literal(p), val) {
         (Some(_), Some(v)) if v.starts_with(UNKNOWN) => Tri::Unknown,
         (Some(_), None) => Tri::False,
         (Some(l), Some(v)) if v.starts_with(OTHER) => {
