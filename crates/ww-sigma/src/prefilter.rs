@@ -268,10 +268,13 @@ pub(crate) struct Trie {
 
 const NO_HIT: u32 = u32::MAX;
 
-/// A trie under construction: per node, (byte, child) edges and what ends there.
+/// (byte, child node) pairs of one node under construction.
+type Edges = Vec<(u8, u32)>;
+
+/// A trie under construction: per node, its edges and what ends there.
 #[derive(Debug, Default)]
 struct TrieBuilder {
-    nodes: Vec<(Vec<(u8, u32)>, Option<Hit>)>,
+    nodes: Vec<(Edges, Option<Hit>)>,
 }
 
 impl TrieBuilder {
