@@ -273,7 +273,7 @@ impl CPat {
 
 /// The text of a scalar, formatting numbers into `num` (no allocation once it has capacity).
 #[inline]
-fn text_of<'a>(v: &'a Value, num: &'a mut String) -> Option<&'a str> {
+pub(crate) fn text_of<'a>(v: &'a Value, num: &'a mut String) -> Option<&'a str> {
     match v {
         Value::Str(s) => Some(s),
         Value::Int(i) => {
@@ -456,14 +456,6 @@ impl<'e> FieldTable<'e> {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-enum LitShape {
-    Exact,
-    Prefix,
-    Suffix,
-    Contains,
-}
-
 /// Many case-insensitive literal patterns of one field (`Image|endswith: [50 names]`) checked
 /// in one pass over the value instead of one comparison per pattern. The automaton is built on
 /// first use: the prefilter decides most groups from its own hits, and building thousands of
@@ -472,7 +464,7 @@ enum LitShape {
 struct LitGroup {
     /// `None` inside: the automaton could not be built; the needles are compared one by one.
     ac: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>>,
-    shapes: Vec<LitShape>,
+    /// Each literal and where it must sit in the value.
     needles: Vec<(String, LitKind)>,
     /// Literal ids of all needles when the prefilter reports every one of them.
     ids: Option<Vec<u32>>,
@@ -482,16 +474,16 @@ struct LitGroup {
 const GROUP_MIN: usize = 4;
 
 impl LitGroup {
-    fn literal(p: &Pat) -> Option<(String, LitShape)> {
+    fn literal(p: &Pat) -> Option<(String, LitKind)> {
         let Pat::Str(sp) = p else { return None };
         if sp.cased {
             return None;
         }
         let (l, shape) = match sp.toks.as_slice() {
-            [Tok::Lit(l)] => (l, LitShape::Exact),
-            [Tok::Lit(l), Tok::Star] => (l, LitShape::Prefix),
-            [Tok::Star, Tok::Lit(l)] => (l, LitShape::Suffix),
-            [Tok::Star, Tok::Lit(l), Tok::Star] => (l, LitShape::Contains),
+            [Tok::Lit(l)] => (l, LitKind::Exact),
+            [Tok::Lit(l), Tok::Star] => (l, LitKind::Prefix),
+            [Tok::Star, Tok::Lit(l)] => (l, LitKind::Suffix),
+            [Tok::Star, Tok::Lit(l), Tok::Star] => (l, LitKind::Contains),
             _ => return None,
         };
         (!l.is_empty()).then(|| (l.clone(), shape))
@@ -508,23 +500,23 @@ impl LitGroup {
         let Some(ac) = ac else {
             return self.scan_each(h);
         };
-        ac.find_overlapping_iter(h).any(|m| match self.shapes[m.pattern().as_usize()] {
-            LitShape::Contains => true,
-            LitShape::Prefix => m.start() == 0,
-            LitShape::Suffix => m.end() == h.len(),
-            LitShape::Exact => m.start() == 0 && m.end() == h.len(),
+        ac.find_overlapping_iter(h).any(|m| match self.needles[m.pattern().as_usize()].1 {
+            LitKind::Contains => true,
+            LitKind::Prefix => m.start() == 0,
+            LitKind::Suffix => m.end() == h.len(),
+            LitKind::Exact => m.start() == 0 && m.end() == h.len(),
         })
     }
 
     /// The same answer as [`LitGroup::scan`], one needle at a time.
     fn scan_each(&self, h: &[u8]) -> bool {
-        self.needles.iter().zip(&self.shapes).any(|((n, _), shape)| {
+        self.needles.iter().any(|(n, kind)| {
             let n = n.as_bytes();
-            match shape {
-                LitShape::Contains => find_ci(h, n),
-                LitShape::Prefix => h.len() >= n.len() && h[..n.len()].eq_ignore_ascii_case(n),
-                LitShape::Suffix => h.len() >= n.len() && h[h.len() - n.len()..].eq_ignore_ascii_case(n),
-                LitShape::Exact => h.eq_ignore_ascii_case(n),
+            match kind {
+                LitKind::Contains => find_ci(h, n),
+                LitKind::Prefix => h.len() >= n.len() && h[..n.len()].eq_ignore_ascii_case(n),
+                LitKind::Suffix => h.len() >= n.len() && h[h.len() - n.len()..].eq_ignore_ascii_case(n),
+                LitKind::Exact => h.eq_ignore_ascii_case(n),
             }
         })
     }
@@ -576,16 +568,8 @@ impl CField {
             let (lits, mut rest): (Vec<&Pat>, Vec<&Pat>) =
                 flat.into_iter().partition(|p| LitGroup::literal(p).is_some());
             if lits.len() >= GROUP_MIN {
-                let (needles, shapes): (Vec<String>, Vec<LitShape>) =
-                    lits.iter().filter_map(|p| LitGroup::literal(p)).unzip();
-                let kinds = needles.iter().cloned().zip(shapes.iter().map(|s| match s {
-                    LitShape::Exact => LitKind::Exact,
-                    LitShape::Prefix => LitKind::Prefix,
-                    LitShape::Suffix => LitKind::Suffix,
-                    LitShape::Contains => LitKind::Contains,
-                }));
-                let kinds: Vec<(String, LitKind)> = kinds.collect();
-                group = Some(LitGroup { ac: std::sync::OnceLock::new(), shapes, needles: kinds, ids: None });
+                let needles = lits.iter().filter_map(|p| LitGroup::literal(p)).collect();
+                group = Some(LitGroup { ac: std::sync::OnceLock::new(), needles, ids: None });
             } else {
                 rest.extend(lits);
             }
@@ -739,7 +723,6 @@ mod tests {
     fn literal_group_automaton_and_one_by_one_agree() {
         let g = LitGroup {
             ac: std::sync::OnceLock::new(),
-            shapes: vec![LitShape::Contains, LitShape::Prefix, LitShape::Suffix, LitShape::Exact],
             needles: vec![
                 ("mid".into(), LitKind::Contains),
                 ("pre".into(), LitKind::Prefix),

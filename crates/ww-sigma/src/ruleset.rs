@@ -8,7 +8,7 @@ use ww_core::{Event, SourceKind, Value};
 
 use crate::ast::{Cond, Detection, FieldMatch, OfCount, Pat, Tok, fold_into};
 use crate::logsource::{LogsourceMap, Resolved};
-use crate::matcher::{Bufs, CRule, FieldTable, LitKind, NO_LIT, name_hash};
+use crate::matcher::{Bufs, CRule, FieldTable, LitKind, NO_LIT, name_hash, text_of};
 use crate::meta::RuleMeta;
 use crate::prefilter::{Anchor, Bucket, Decided, FieldIndex, Hit, Req, decidable, full_mask, required, unpack};
 use crate::reference;
@@ -299,12 +299,7 @@ impl RuleSet {
                 None | Some(Value::Null) => key.push(ABSENT),
                 Some(v) => {
                     let text = match v {
-                        Value::Str(s) => Some(&**s),
-                        Value::Int(i) => {
-                            num.clear();
-                            num.push_str(itoa::Buffer::new().format(*i));
-                            Some(num.as_str())
-                        }
+                        Value::Str(_) | Value::Int(_) => text_of(v, num),
                         _ => None,
                     };
                     match text {
@@ -622,16 +617,12 @@ fn push_unfolded(t: &str, out: &mut String) {
 /// as the matchers format them.
 fn for_each_text(v: &Value, num: &mut String, f: &mut dyn FnMut(&str)) {
     match v {
-        Value::Str(s) => f(s),
-        Value::Int(i) => f(itoa::Buffer::new().format(*i)),
-        Value::Float(_) | Value::Bool(_) => {
-            use std::fmt::Write as _;
-            num.clear();
-            let _ = write!(num, "{v}");
-            f(num);
-        }
         Value::List(items) => items.iter().for_each(|i| for_each_text(i, num, f)),
-        Value::Null => {}
+        v => {
+            if let Some(t) = text_of(v, num) {
+                f(t);
+            }
+        }
     }
 }
 
