@@ -139,6 +139,12 @@ async fn alerts_aggregate_and_follow_the_state_machine() {
 }
 
 #[tokio::test]
+async fn many_alert_updates_in_one_batch() {
+    store!(db, s);
+    c::alerts_in_bulk(&s).await;
+}
+
+#[tokio::test]
 async fn accounts_sessions_tokens() {
     store!(db, s);
     c::accounts(&s).await;

@@ -59,6 +59,12 @@ async fn alerts_aggregate_and_follow_the_state_machine() {
 }
 
 #[tokio::test]
+async fn many_alert_updates_in_one_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    c::alerts_in_bulk(&open(dir.path()).await).await;
+}
+
+#[tokio::test]
 async fn accounts_sessions_tokens() {
     let dir = tempfile::tempdir().unwrap();
     c::accounts(&open(dir.path()).await).await;

@@ -27,6 +27,10 @@ mod respond;
 
 /// Rows per multi-row INSERT (12 columns each, well under SQLite's bind limit).
 const INSERT_CHUNK: usize = 250;
+/// Alerts per multi-row upsert (14 columns each).
+const ALERT_CHUNK: usize = 500;
+/// Rows per multi-row statement of two to four columns.
+const SMALL_ROW_CHUNK: usize = 2_000;
 /// Sample events kept per alert.
 const SAMPLE_CAP: i64 = 10;
 /// Candidate blocks scanned per search statement (each an id range of 2,048 events).
@@ -252,10 +256,18 @@ fn token_from_row(r: &SqliteRow) -> Result<ApiToken> {
 
 /// Appends `(?, ?, …)` binding each tenant of the scope.
 fn push_tenants(qb: &mut QueryBuilder<Sqlite>, scope: &TenantScope) {
+    push_list(qb, scope.tenants().iter().map(|t| t.0));
+}
+
+/// Appends `(?, ?, …)` binding each of `values`.
+fn push_list<'t, T: sqlx::Encode<'t, Sqlite> + sqlx::Type<Sqlite>>(
+    qb: &mut QueryBuilder<Sqlite>,
+    values: impl IntoIterator<Item = T>,
+) {
     qb.push("(");
     let mut sep = qb.separated(", ");
-    for t in scope.tenants() {
-        sep.push_bind(t.0);
+    for v in values {
+        sep.push_bind(v);
     }
     sep.push_unseparated(")");
 }
@@ -478,65 +490,140 @@ impl SqliteStore {
         Ok(())
     }
 
-    async fn upsert_alert(&self, tx: &mut SqliteConnection, a: &AlertUpsert) -> Result<()> {
-        let op = "upsert alert";
-        let k = &a.key;
-        let reasons = serde_json::to_string(&a.score_reasons).map_err(|_| corrupt("score reasons"))?;
-        let delta = i64::try_from(a.count_delta).map_err(|_| StoreError::Invalid("alert count too large".into()))?;
-        let row = sqlx::query(
-            "INSERT INTO alerts (tenant_id, rule_id, entity_kind, entity, opened_by_event, rule_title, level, host, \
-             first_seen, last_seen, count, score, score_reasons, novel) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) \
-             ON CONFLICT (tenant_id, rule_id, entity_kind, entity, opened_by_event) DO UPDATE SET \
-               count = count + excluded.count, \
-               first_seen = min(first_seen, excluded.first_seen), \
-               last_seen = max(last_seen, excluded.last_seen), \
-               score = excluded.score, score_reasons = excluded.score_reasons, \
-               rule_title = excluded.rule_title, level = excluded.level, \
-               host = coalesce(excluded.host, host) \
-             RETURNING id, sample_count",
-        )
-        .bind(k.tenant.0)
-        .bind(&k.rule_id)
-        .bind(k.entity_kind.as_str())
-        .bind(&k.entity)
-        .bind(k.opened_by_event)
-        .bind(&a.rule_title)
-        .bind(&a.level)
-        .bind(a.host.as_deref())
-        .bind(us(&a.first_seen))
-        .bind(us(&a.last_seen))
-        .bind(delta)
-        .bind(i64::from(a.score.min(100)))
-        .bind(reasons)
-        .bind(a.novel)
-        .fetch_one(&mut *tx)
-        .await
-        .db(op)?;
-        let id: i64 = row.try_get(0).db(op)?;
-        let mut have: i64 = row.try_get(1).db(op)?;
-        if have >= SAMPLE_CAP || a.samples.is_empty() {
-            return Ok(());
-        }
-        for ev in &a.samples {
-            if have >= SAMPLE_CAP {
-                break;
+    /// Creates or updates every alert of a batch, adds their sample events (at most
+    /// [`SAMPLE_CAP`] per alert) and records novelty, in a few multi-row statements: one
+    /// statement per alert and sample cost the writer a round trip to SQLite's thread each, which
+    /// was most of its time when a batch raised thousands of alert updates.
+    async fn upsert_alerts(
+        &self,
+        tx: &mut SqliteConnection,
+        alerts: &[AlertUpsert],
+        novelty: &[NoveltyKey],
+    ) -> Result<()> {
+        let op = "upsert alerts";
+        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("");
+        // The stored id and sample count of each alert key the batch touches.
+        let mut stored: HashMap<StoredAlertKey, (i64, i64)> = HashMap::new();
+        for chunk in alerts.chunks(ALERT_CHUNK) {
+            let mut rows = Vec::with_capacity(chunk.len());
+            for a in chunk {
+                let reasons = serde_json::to_string(&a.score_reasons).map_err(|_| corrupt("score reasons"))?;
+                let delta =
+                    i64::try_from(a.count_delta).map_err(|_| StoreError::Invalid("alert count too large".into()))?;
+                rows.push((a, reasons, delta));
             }
-            let done = sqlx::query("INSERT OR IGNORE INTO alert_samples (alert_id, event_id) VALUES (?1, ?2)")
-                .bind(id)
-                .bind(ev)
-                .execute(&mut *tx)
-                .await
-                .db(op)?
-                .rows_affected();
-            have += i64::try_from(done).unwrap_or(0);
+            qb.reset();
+            qb.push(
+                "INSERT INTO alerts (tenant_id, rule_id, entity_kind, entity, opened_by_event, rule_title, level, host, \
+                 first_seen, last_seen, count, score, score_reasons, novel) ",
+            );
+            qb.push_values(&rows, |mut b, (a, reasons, delta)| {
+                let k = &a.key;
+                b.push_bind(k.tenant.0)
+                    .push_bind(k.rule_id.as_str())
+                    .push_bind(k.entity_kind.as_str())
+                    .push_bind(k.entity.as_str())
+                    .push_bind(k.opened_by_event)
+                    .push_bind(a.rule_title.as_str())
+                    .push_bind(a.level.as_str())
+                    .push_bind(a.host.as_deref())
+                    .push_bind(us(&a.first_seen))
+                    .push_bind(us(&a.last_seen))
+                    .push_bind(*delta)
+                    .push_bind(i64::from(a.score.min(100)))
+                    .push_bind(reasons.as_str())
+                    .push_bind(a.novel);
+            });
+            // A key twice in one statement is inserted by its first row and updated by its second,
+            // as two statements would.
+            qb.push(
+                " ON CONFLICT (tenant_id, rule_id, entity_kind, entity, opened_by_event) DO UPDATE SET \
+                   count = count + excluded.count, \
+                   first_seen = min(first_seen, excluded.first_seen), \
+                   last_seen = max(last_seen, excluded.last_seen), \
+                   score = excluded.score, score_reasons = excluded.score_reasons, \
+                   rule_title = excluded.rule_title, level = excluded.level, \
+                   host = coalesce(excluded.host, host) \
+                 RETURNING tenant_id, rule_id, entity_kind, entity, opened_by_event, id, sample_count",
+            );
+            // RETURNING rows come in no promised order: they are matched to alerts by key.
+            for r in qb.build().fetch_all(&mut *tx).await.db(op)? {
+                let key = (
+                    r.try_get(0).db(op)?,
+                    r.try_get(1).db(op)?,
+                    r.try_get(2).db(op)?,
+                    r.try_get(3).db(op)?,
+                    r.try_get(4).db(op)?,
+                );
+                let id: i64 = r.try_get(5).db(op)?;
+                let have: i64 = r.try_get(6).db(op)?;
+                // Sample counts only change below, so any returned row of a key has the same one.
+                stored.insert(key, (id, have));
+            }
         }
-        sqlx::query("UPDATE alerts SET sample_count = ?2 WHERE id = ?1")
-            .bind(id)
-            .bind(have)
-            .execute(&mut *tx)
-            .await
-            .db(op)?;
+        // Samples: each alert's events not kept yet, in the order given, up to the cap.
+        let mut kept: std::collections::HashSet<(i64, i64)> = std::collections::HashSet::new();
+        let partly =
+            sorted_unique(stored.values().filter(|(_, have)| *have > 0 && *have < SAMPLE_CAP).map(|(id, _)| *id));
+        for chunk in partly.chunks(SMALL_ROW_CHUNK) {
+            qb.reset();
+            qb.push("SELECT alert_id, event_id FROM alert_samples WHERE alert_id IN ");
+            push_list(&mut qb, chunk.iter().copied());
+            for r in qb.build().fetch_all(&mut *tx).await.db(op)? {
+                kept.insert((r.try_get(0).db(op)?, r.try_get(1).db(op)?));
+            }
+        }
+        let mut samples: Vec<(i64, i64)> = Vec::new();
+        let mut room: HashMap<i64, i64> = HashMap::new();
+        for a in alerts {
+            let k = &a.key;
+            let key = (
+                k.tenant.0,
+                k.rule_id.clone(),
+                k.entity_kind.as_str().to_string(),
+                k.entity.clone(),
+                k.opened_by_event,
+            );
+            let &(id, have) = stored.get(&key).ok_or_else(|| corrupt("alert upsert returned no row"))?;
+            let left = room.entry(id).or_insert(SAMPLE_CAP - have);
+            for &ev in &a.samples {
+                if *left <= 0 {
+                    break;
+                }
+                if kept.insert((id, ev)) {
+                    samples.push((id, ev));
+                    *left -= 1;
+                }
+            }
+        }
+        for chunk in samples.chunks(SMALL_ROW_CHUNK) {
+            qb.reset();
+            qb.push("INSERT OR IGNORE INTO alert_samples (alert_id, event_id) ");
+            qb.push_values(chunk, |mut b, (id, ev)| {
+                b.push_bind(*id).push_bind(*ev);
+            });
+            qb.build().execute(&mut *tx).await.db(op)?;
+        }
+        for chunk in sorted_unique(samples.iter().map(|(id, _)| *id)).chunks(SMALL_ROW_CHUNK) {
+            qb.reset();
+            qb.push(
+                "UPDATE alerts SET sample_count = (SELECT count(*) FROM alert_samples s WHERE s.alert_id = alerts.id) \
+                 WHERE id IN ",
+            );
+            push_list(&mut qb, chunk.iter().copied());
+            qb.build().execute(&mut *tx).await.db(op)?;
+        }
+        for chunk in novelty.chunks(SMALL_ROW_CHUNK) {
+            qb.reset();
+            qb.push("INSERT OR IGNORE INTO novelty (tenant_id, rule_id, entity_kind, entity) ");
+            qb.push_values(chunk, |mut b, n| {
+                b.push_bind(n.tenant.0)
+                    .push_bind(n.rule_id.as_str())
+                    .push_bind(n.entity_kind.as_str())
+                    .push_bind(n.entity.as_str());
+            });
+            qb.build().execute(&mut *tx).await.db(op)?;
+        }
         Ok(())
     }
 
@@ -622,12 +709,9 @@ impl SqliteStore {
         }
         if !q.sources.is_empty() {
             qb.push(" AND e.source_id IN (SELECT id FROM sources WHERE tenant_id = ").push_bind(tenant.0);
-            qb.push(" AND name IN (");
-            let mut sep = qb.separated(", ");
-            for s in &q.sources {
-                sep.push_bind(s.as_str());
-            }
-            qb.push("))");
+            qb.push(" AND name IN ");
+            push_list(&mut qb, q.sources.iter().map(String::as_str));
+            qb.push(")");
         }
         for f in &plan.fields {
             qb.push(" AND ");
@@ -686,6 +770,17 @@ struct SearchPlan {
     fields: Vec<FieldPlan>,
     /// Lower-cased terms, each checked against raw.
     terms: Vec<String>,
+}
+
+/// An alert's unique key as its columns hold it: tenant, rule, entity kind, entity, opening event.
+type StoredAlertKey = (i64, String, String, String, i64);
+
+/// The distinct values of `ids`, ascending.
+fn sorted_unique(ids: impl Iterator<Item = i64>) -> Vec<i64> {
+    let mut v: Vec<i64> = ids.collect();
+    v.sort_unstable();
+    v.dedup();
+    v
 }
 
 /// A block that may hold matches of a text search.
@@ -836,21 +931,7 @@ impl Store for SqliteStore {
                 }
             }
         }
-        for a in &batch.alerts {
-            self.upsert_alert(&mut tx, a).await?;
-        }
-        for n in &batch.novelty {
-            sqlx::query(
-                "INSERT OR IGNORE INTO novelty (tenant_id, rule_id, entity_kind, entity) VALUES (?1, ?2, ?3, ?4)",
-            )
-            .bind(n.tenant.0)
-            .bind(&n.rule_id)
-            .bind(n.entity_kind.as_str())
-            .bind(&n.entity)
-            .execute(&mut *tx)
-            .await
-            .db(op)?;
-        }
+        self.upsert_alerts(&mut tx, &batch.alerts, &batch.novelty).await?;
         for c in &batch.checkpoints {
             sqlx::query("INSERT INTO checkpoints (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
                 .bind(&c.key)
@@ -1051,12 +1132,8 @@ impl Store for SqliteStore {
         } else {
             q.states.clone()
         };
-        qb.push(" AND a.state IN (");
-        let mut sep = qb.separated(", ");
-        for s in &states {
-            sep.push_bind(s.as_str());
-        }
-        qb.push(")");
+        qb.push(" AND a.state IN ");
+        push_list(&mut qb, states.iter().map(|s| s.as_str()));
         if let Some(m) = q.min_score {
             qb.push(" AND a.score >= ").push_bind(i64::from(m));
         }

@@ -507,6 +507,55 @@ pub async fn alerts(s: &dyn Store) {
     );
 }
 
+/// One batch carrying many alert updates (more than one multi-row statement holds), the same
+/// alert twice, samples beyond the cap, and many novelty keys: counts add, samples stop at ten
+/// and every alert and novelty key is stored once.
+pub async fn alerts_in_bulk(s: &dyn Store) {
+    let (a, _) = two_tenants(s).await;
+    let scope = TenantScope::one(a);
+    let events: Vec<NewEvent> =
+        (1..=40).map(|i| ev(i, a, "fw", i, None, Some("10.0.0.1"), None, "deny", serde_json::json!({}))).collect();
+    s.write_batch(&WriteBatch { events, ..Default::default() }).await.unwrap();
+    let mut alerts: Vec<AlertUpsert> = (0..1_200)
+        .map(|i| upsert(a, &format!("r{i}"), &format!("10.1.{}.{}", i / 256, i % 256), 1, 5, 1, 30))
+        .collect();
+    // The first alert three times in the batch (as two batches' worth of updates would be): its
+    // samples run past the cap and repeat one another.
+    let mut again = alerts[0].clone();
+    again.count_delta = 2;
+    again.samples = (2..=8).collect();
+    alerts.push(again.clone());
+    again.samples = (6..=20).collect();
+    again.last_seen = t(30);
+    alerts.push(again);
+    let novelty: Vec<NoveltyKey> = (0..2_500)
+        .map(|i| NoveltyKey {
+            tenant: a,
+            rule_id: format!("r{}", (i % 2_400) % 1_300),
+            entity_kind: EntityKind::SourceIp,
+            entity: format!("x{}", i % 2_400),
+        })
+        .collect();
+    s.write_batch(&WriteBatch { alerts, novelty, ..Default::default() }).await.unwrap();
+
+    let all = s.list_alerts(&scope, &AlertQuery { limit: 1_000, ..Default::default() }).await.unwrap();
+    let rest = s
+        .list_alerts(&scope, &AlertQuery { limit: 1_000, cursor: all.next_cursor.clone(), ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(all.items.len() + rest.items.len(), 1_200, "one alert per key");
+    let first = all.items.iter().chain(&rest.items).find(|x| x.rule_id == "r0").unwrap().clone();
+    assert_eq!((first.count, first.last_seen), (5, t(30)));
+    let d = s.get_alert(&scope, first.id).await.unwrap();
+    assert_eq!(d.samples.iter().map(|e| e.id).collect::<Vec<_>>(), (1..=10).collect::<Vec<_>>(), "capped at 10");
+    let other = all.items.iter().chain(&rest.items).find(|x| x.rule_id == "r700").unwrap().clone();
+    assert_eq!(s.get_alert(&scope, other.id).await.unwrap().samples.len(), 1);
+    let st = s.detector_state(t(0)).await.unwrap();
+    assert_eq!(st.novelty.len(), 2_400, "novelty keys stored once each");
+    let capped = st.open_alerts.iter().find(|o| o.key.rule_id == "r0").unwrap();
+    assert_eq!((capped.count, capped.samples), (5, 10));
+}
+
 /// Users, memberships, sessions and tokens.
 pub async fn accounts(s: &dyn Store) {
     let (a, b) = two_tenants(s).await;
