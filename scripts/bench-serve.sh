@@ -9,7 +9,8 @@
 # Usage: scripts/bench-serve.sh [EVENTS] [CONNECTIONS]
 # Environment: BENCH_EVENTS (3000000), BENCH_CONNECTIONS (2), BENCH_RATE2 (20000),
 #   BENCH_PHASE2_SECS (30), BENCH_SYNC (full|normal, default full), BENCH_KEEP=1 keeps the data dir,
-#   WARDWATCH_CORPORA (corpus root holding sigma/rules), BENCH_NO_SIGMA=1 (built-in pack only).
+#   WARDWATCH_CORPORA (corpus root holding sigma/rules), BENCH_NO_SIGMA=1 (built-in pack only),
+#   BENCH_PIPELINE (TOML lines for the server's [pipeline] table, e.g. 'max_commit_events = 50000').
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -68,6 +69,9 @@ metrics_public_on_loopback = true
 
 [store]
 synchronous = "$SYNC"
+
+[pipeline]
+${BENCH_PIPELINE:-}
 
 [rules]
 $RULES_LINE
