@@ -334,14 +334,16 @@ impl Harness {
         self.fx = fx;
     }
 
-    pub fn request(
+    /// The response, or the transport error when the server closed the connection first (it
+    /// may refuse an oversized body while the client is still sending it).
+    pub fn try_request(
         &self,
         method: &str,
         path: &str,
         auth: &Auth,
         content_type: Option<&str>,
         body: Option<&[u8]>,
-    ) -> Resp {
+    ) -> Result<Resp, String> {
         let url = format!("{}{}", self.base, path);
         let mut req = ureq::http::Request::builder().method(method).uri(&url);
         match auth {
@@ -359,11 +361,22 @@ impl Harness {
             Some(b) => self.agent.run(req.body(b.to_vec()).expect("request")),
             None => self.agent.run(req.body(()).expect("request")),
         }
-        .expect("transport");
+        .map_err(|e| e.to_string())?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let body = if method == "HEAD" { String::new() } else { resp.body_mut().read_to_string().unwrap_or_default() };
-        Resp { status, headers, body }
+        Ok(Resp { status, headers, body })
+    }
+
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        auth: &Auth,
+        content_type: Option<&str>,
+        body: Option<&[u8]>,
+    ) -> Resp {
+        self.try_request(method, path, auth, content_type, body).expect("transport")
     }
 
     pub fn get(&self, path: &str, auth: &Auth) -> Resp {
