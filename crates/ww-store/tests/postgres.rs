@@ -145,6 +145,12 @@ async fn many_alert_updates_in_one_batch() {
 }
 
 #[tokio::test]
+async fn alert_updates_merged_in_one_batch() {
+    store!(db, s);
+    c::alert_updates_in_one_batch(&s).await;
+}
+
+#[tokio::test]
 async fn accounts_sessions_tokens() {
     store!(db, s);
     c::accounts(&s).await;
@@ -205,6 +211,27 @@ async fn raw_bytes_and_nul_round_trip() {
     let bad = NewEvent { fields_json: "{not json".into(), ..bad };
     let err = s.write_batch(&WriteBatch { events: vec![bad], ..Default::default() }).await.unwrap_err();
     assert!(matches!(err, StoreError::Invalid(m) if m.contains("event 2")));
+}
+
+/// Alert keys that differ only by NUL against U+FFFD are one stored alert (text keeps U+FFFD
+/// for NUL), also when one batch updates both.
+#[tokio::test]
+async fn alert_keys_differing_by_nul_are_one_alert() {
+    store!(db, s);
+    let (a, _) = c::two_tenants(&s).await;
+    let events = (1..=3).map(|i| c::ev(i, a, "fw", i, None, None, None, "x", serde_json::json!({}))).collect();
+    s.write_batch(&WriteBatch { events, ..Default::default() }).await.unwrap();
+    let x = c::upsert(a, "r\0", "ho\0st", 1, 1, 1, 30);
+    let mut y = c::upsert(a, "r\u{fffd}", "ho\u{fffd}st", 1, 2, 2, 40);
+    y.samples = vec![2, 3];
+    s.write_batch(&WriteBatch { alerts: vec![x, y], ..Default::default() }).await.unwrap();
+    let list = s.list_alerts(&TenantScope::one(a), &AlertQuery::default()).await.unwrap();
+    assert_eq!(list.items.len(), 1, "one alert");
+    let got = &list.items[0];
+    assert_eq!((got.rule_id.as_str(), got.entity.as_str()), ("r\u{fffd}", "ho\u{fffd}st"));
+    assert_eq!((got.count, got.score, got.last_seen), (3, 40, c::t(2)));
+    let samples = s.get_alert(&TenantScope::one(a), got.id).await.unwrap().samples;
+    assert_eq!(samples.iter().map(|e| e.id).collect::<Vec<_>>(), vec![1, 2, 3]);
 }
 
 /// Batches from several tasks at once (sharing new sources) all land, each exactly once.

@@ -65,6 +65,12 @@ async fn many_alert_updates_in_one_batch() {
 }
 
 #[tokio::test]
+async fn alert_updates_merged_in_one_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    c::alert_updates_in_one_batch(&open(dir.path()).await).await;
+}
+
+#[tokio::test]
 async fn accounts_sessions_tokens() {
     let dir = tempfile::tempdir().unwrap();
     c::accounts(&open(dir.path()).await).await;

@@ -32,6 +32,9 @@ mod respond;
 const INSERT_CHUNK: usize = 2000;
 /// Sample events kept per alert.
 const SAMPLE_CAP: i64 = 10;
+/// Alerts per multi-row upsert and per samples statement (a samples statement then holds at most
+/// [`SAMPLE_CAP`] events per alert).
+const ALERT_CHUNK: usize = 1000;
 /// Rows deleted per retention statement.
 const RETENTION_CHUNK: i64 = 10_000;
 /// Bytes counted per event on top of its column data: tuple header and index entries.
@@ -135,6 +138,77 @@ fn raw_columns(raw: &[u8]) -> (String, Option<Vec<u8>>) {
 /// JSONB rejects the `\u0000` escape; such fields keep U+FFFD instead.
 fn pg_json(s: &str) -> Cow<'_, str> {
     if s.contains("\\u0000") { Cow::Owned(s.replace("\\u0000", "\\ufffd")) } else { Cow::Borrowed(s) }
+}
+
+/// An alert's unique key as stored: tenant, rule id and entity through [`pg_text`], entity kind,
+/// opening event. Two keys that differ only by NUL against U+FFFD are one stored alert.
+type AlertRowKey<'a> = (i64, Cow<'a, str>, &'static str, Cow<'a, str>, i64);
+
+/// One row of a batch's alert upsert: every update of one stored key in the batch, merged into
+/// what applying them one after another leaves (PostgreSQL refuses `ON CONFLICT DO UPDATE`
+/// touching a row twice in one statement).
+#[derive(Debug)]
+struct MergedAlert<'a> {
+    key: AlertRowKey<'a>,
+    /// The last update: rule title, level, score and score reasons are its.
+    last: &'a AlertUpsert,
+    /// The last host given (`coalesce(excluded.host, alerts.host)` applied in order).
+    host: Option<&'a str>,
+    first_seen: i64,
+    last_seen: i64,
+    /// The count deltas summed.
+    count: i64,
+    /// The first update's: only an insert sets it.
+    novel: bool,
+    /// The updates' sample events in order, without repeats, at most [`SAMPLE_CAP`]: at most
+    /// `have` of them are kept already, so the first `SAMPLE_CAP - have` new ones are among them.
+    samples: Vec<i64>,
+}
+
+/// Merges a batch's alert updates by stored key, in order of each key's first update, with an
+/// index from key to position.
+fn merge_alerts(alerts: &[AlertUpsert]) -> Result<(Vec<MergedAlert<'_>>, HashMap<AlertRowKey<'_>, usize>)> {
+    let mut merged: Vec<MergedAlert<'_>> = Vec::new();
+    let mut index: HashMap<AlertRowKey<'_>, usize> = HashMap::with_capacity(alerts.len());
+    for a in alerts {
+        let k = &a.key;
+        let delta = i64::try_from(a.count_delta).map_err(|_| StoreError::Invalid("alert count too large".into()))?;
+        let key = (k.tenant.0, pg_text(&k.rule_id), k.entity_kind.as_str(), pg_text(&k.entity), k.opened_by_event);
+        let i = match index.get(&key) {
+            Some(&i) => i,
+            None => {
+                index.insert(key.clone(), merged.len());
+                merged.push(MergedAlert {
+                    key,
+                    last: a,
+                    host: None,
+                    first_seen: us(&a.first_seen),
+                    last_seen: us(&a.last_seen),
+                    count: 0,
+                    novel: a.novel,
+                    samples: Vec::new(),
+                });
+                merged.len() - 1
+            }
+        };
+        let m = &mut merged[i];
+        m.last = a;
+        if let Some(h) = a.host.as_deref() {
+            m.host = Some(h);
+        }
+        m.first_seen = m.first_seen.min(us(&a.first_seen));
+        m.last_seen = m.last_seen.max(us(&a.last_seen));
+        m.count = m.count.checked_add(delta).ok_or_else(|| StoreError::Invalid("alert count too large".into()))?;
+        for &ev in &a.samples {
+            if m.samples.len() >= SAMPLE_CAP as usize {
+                break;
+            }
+            if !m.samples.contains(&ev) {
+                m.samples.push(ev);
+            }
+        }
+    }
+    Ok((merged, index))
 }
 
 /// A LIKE pattern (escape `\`) matching exactly `v`.
@@ -430,68 +504,144 @@ impl PgStore {
         Ok(total)
     }
 
-    async fn upsert_alert(&self, tx: &mut PgConnection, a: &AlertUpsert) -> Result<()> {
-        let op = "upsert alert";
-        let k = &a.key;
-        let delta = i64::try_from(a.count_delta).map_err(|_| StoreError::Invalid("alert count too large".into()))?;
-        let row = sqlx::query(
-            "INSERT INTO alerts (tenant_id, rule_id, entity_kind, entity, opened_by_event, rule_title, level, host, \
-             first_seen, last_seen, count, score, score_reasons, novel) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
-             ON CONFLICT (tenant_id, rule_id, entity_kind, entity, opened_by_event) DO UPDATE SET \
-               count = alerts.count + excluded.count, \
-               first_seen = LEAST(alerts.first_seen, excluded.first_seen), \
-               last_seen = GREATEST(alerts.last_seen, excluded.last_seen), \
-               score = excluded.score, score_reasons = excluded.score_reasons, \
-               rule_title = excluded.rule_title, level = excluded.level, \
-               host = coalesce(excluded.host, alerts.host) \
-             RETURNING id, sample_count",
-        )
-        .bind(k.tenant.0)
-        .bind(pg_text(&k.rule_id))
-        .bind(k.entity_kind.as_str())
-        .bind(pg_text(&k.entity))
-        .bind(k.opened_by_event)
-        .bind(pg_text(&a.rule_title))
-        .bind(pg_text(&a.level))
-        .bind(pg_opt(a.host.as_deref()))
-        .bind(us(&a.first_seen))
-        .bind(us(&a.last_seen))
-        .bind(delta)
-        .bind(i64::from(a.score.min(100)))
-        .bind(Json(a.score_reasons.iter().map(|r| pg_text(r).into_owned()).collect::<Vec<_>>()))
-        .bind(a.novel)
-        .fetch_one(&mut *tx)
-        .await
-        .db(op)?;
-        let id: i64 = row.try_get(0).db(op)?;
-        let have: i64 = row.try_get(1).db(op)?;
-        if have >= SAMPLE_CAP || a.samples.is_empty() {
-            return Ok(());
+    /// Creates or updates every alert of a batch and adds their sample events (at most
+    /// [`SAMPLE_CAP`] per alert) in a few multi-row statements: one `INSERT … SELECT FROM UNNEST
+    /// … ON CONFLICT DO UPDATE` per [`ALERT_CHUNK`] alerts, then one statement per chunk for the
+    /// samples and sample counts. Each statement costs a round trip over the network: up to three
+    /// statements per alert made a batch of thousands of alert updates thousands of round trips.
+    async fn upsert_alerts(&self, tx: &mut PgConnection, alerts: &[AlertUpsert]) -> Result<()> {
+        let op = "upsert alerts";
+        let (merged, index) = merge_alerts(alerts)?;
+        // The stored id and sample count of each merged alert.
+        let mut stored: Vec<Option<(i64, i64)>> = vec![None; merged.len()];
+        for chunk in merged.chunks(ALERT_CHUNK) {
+            let n = chunk.len();
+            let mut tenant = Vec::with_capacity(n);
+            let mut rule = Vec::with_capacity(n);
+            let mut kind = Vec::with_capacity(n);
+            let mut entity = Vec::with_capacity(n);
+            let mut opened = Vec::with_capacity(n);
+            let mut title = Vec::with_capacity(n);
+            let mut level = Vec::with_capacity(n);
+            let mut host = Vec::with_capacity(n);
+            let mut first_seen = Vec::with_capacity(n);
+            let mut last_seen = Vec::with_capacity(n);
+            let mut count = Vec::with_capacity(n);
+            let mut score = Vec::with_capacity(n);
+            let mut reasons = Vec::with_capacity(n);
+            let mut novel = Vec::with_capacity(n);
+            for m in chunk {
+                let (t, r, k, e, o) = &m.key;
+                tenant.push(*t);
+                rule.push(r.as_ref());
+                kind.push(*k);
+                entity.push(e.as_ref());
+                opened.push(*o);
+                title.push(pg_text(&m.last.rule_title));
+                level.push(pg_text(&m.last.level));
+                host.push(pg_opt(m.host));
+                first_seen.push(m.first_seen);
+                last_seen.push(m.last_seen);
+                count.push(m.count);
+                score.push(i64::from(m.last.score.min(100)));
+                let texts: Vec<Cow<'_, str>> = m.last.score_reasons.iter().map(|r| pg_text(r)).collect();
+                reasons.push(serde_json::to_string(&texts).map_err(|_| corrupt("score reasons"))?);
+                novel.push(m.novel);
+            }
+            // Rows are inserted in the batch's order (alert ids follow it, as one statement per
+            // alert gave them). RETURNING rows come in no promised order: matched back by key.
+            let rows = sqlx::query(
+                "INSERT INTO alerts (tenant_id, rule_id, entity_kind, entity, opened_by_event, rule_title, level, \
+                 host, first_seen, last_seen, count, score, score_reasons, novel) \
+                 SELECT tenant_id, rule_id, entity_kind, entity, opened_by_event, rule_title, level, host, \
+                 first_seen, last_seen, count, score, score_reasons::jsonb, novel \
+                 FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], \
+                 $7::text[], $8::text[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::text[], \
+                 $14::boolean[]) WITH ORDINALITY AS t (tenant_id, rule_id, entity_kind, entity, opened_by_event, \
+                 rule_title, level, host, first_seen, last_seen, count, score, score_reasons, novel, ord) \
+                 ORDER BY ord \
+                 ON CONFLICT (tenant_id, rule_id, entity_kind, entity, opened_by_event) DO UPDATE SET \
+                   count = alerts.count + excluded.count, \
+                   first_seen = LEAST(alerts.first_seen, excluded.first_seen), \
+                   last_seen = GREATEST(alerts.last_seen, excluded.last_seen), \
+                   score = excluded.score, score_reasons = excluded.score_reasons, \
+                   rule_title = excluded.rule_title, level = excluded.level, \
+                   host = coalesce(excluded.host, alerts.host) \
+                 RETURNING tenant_id, rule_id, entity_kind, entity, opened_by_event, id, sample_count",
+            )
+            .bind(tenant)
+            .bind(rule)
+            .bind(kind)
+            .bind(entity)
+            .bind(opened)
+            .bind(title)
+            .bind(level)
+            .bind(host)
+            .bind(first_seen)
+            .bind(last_seen)
+            .bind(count)
+            .bind(score)
+            .bind(reasons)
+            .bind(novel)
+            .fetch_all(&mut *tx)
+            .await
+            .db(op)?;
+            for r in rows {
+                let kind: String = r.try_get(2).db(op)?;
+                let kind = EntityKind::parse(&kind).ok_or_else(|| corrupt("entity kind"))?.as_str();
+                let key: AlertRowKey<'_> = (
+                    r.try_get(0).db(op)?,
+                    Cow::Owned(r.try_get(1).db(op)?),
+                    kind,
+                    Cow::Owned(r.try_get(3).db(op)?),
+                    r.try_get(4).db(op)?,
+                );
+                let i = *index.get(&key).ok_or_else(|| corrupt("alert upsert returned another key"))?;
+                stored[i] = Some((r.try_get(5).db(op)?, r.try_get(6).db(op)?));
+            }
         }
-        // New samples in the order given, skipping ones already kept, up to the cap.
-        let added = sqlx::query(
-            "INSERT INTO alert_samples (alert_id, event_id) \
-             SELECT $1, c.ev FROM ( \
-               SELECT s.ev, min(s.ord) AS ord FROM unnest($2::bigint[]) WITH ORDINALITY AS s (ev, ord) \
-               WHERE NOT EXISTS (SELECT 1 FROM alert_samples x WHERE x.alert_id = $1 AND x.event_id = s.ev) \
-               GROUP BY s.ev ORDER BY min(s.ord) LIMIT $3) c \
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(id)
-        .bind(&a.samples)
-        .bind(SAMPLE_CAP - have)
-        .execute(&mut *tx)
-        .await
-        .db(op)?
-        .rows_affected();
-        if added > 0 {
-            sqlx::query("UPDATE alerts SET sample_count = sample_count + $2 WHERE id = $1")
-                .bind(id)
-                .bind(i64::try_from(added).unwrap_or(SAMPLE_CAP))
-                .execute(&mut *tx)
-                .await
-                .db(op)?;
+        // Samples: per alert, the events not kept yet in the order given, up to the cap; each
+        // alert's sample count grows by the rows actually inserted.
+        let mut todo: Vec<(i64, &[i64])> = Vec::new();
+        for (m, s) in merged.iter().zip(&stored) {
+            let (id, have) = s.ok_or_else(|| corrupt("alert upsert returned no row"))?;
+            if have < SAMPLE_CAP && !m.samples.is_empty() {
+                todo.push((id, &m.samples));
+            }
+        }
+        for chunk in todo.chunks(ALERT_CHUNK) {
+            let rows: usize = chunk.iter().map(|(_, s)| s.len()).sum();
+            let mut alert_id = Vec::with_capacity(rows);
+            let mut event_id = Vec::with_capacity(rows);
+            for (id, samples) in chunk {
+                for ev in *samples {
+                    alert_id.push(*id);
+                    event_id.push(*ev);
+                }
+            }
+            sqlx::query(
+                "WITH s AS ( \
+                   SELECT t.alert_id, t.event_id, \
+                     row_number() OVER (PARTITION BY t.alert_id ORDER BY t.ord) AS n \
+                   FROM UNNEST($1::bigint[], $2::bigint[]) WITH ORDINALITY AS t (alert_id, event_id, ord) \
+                   WHERE NOT EXISTS ( \
+                     SELECT 1 FROM alert_samples x WHERE x.alert_id = t.alert_id AND x.event_id = t.event_id)), \
+                 ins AS ( \
+                   INSERT INTO alert_samples (alert_id, event_id) \
+                   SELECT s.alert_id, s.event_id FROM s JOIN alerts a ON a.id = s.alert_id \
+                   WHERE s.n <= $3 - a.sample_count \
+                   ON CONFLICT DO NOTHING \
+                   RETURNING alert_id) \
+                 UPDATE alerts SET sample_count = alerts.sample_count + c.n \
+                 FROM (SELECT alert_id, count(*) AS n FROM ins GROUP BY alert_id) c \
+                 WHERE alerts.id = c.alert_id",
+            )
+            .bind(alert_id)
+            .bind(event_id)
+            .bind(SAMPLE_CAP)
+            .execute(&mut *tx)
+            .await
+            .db(op)?;
         }
         Ok(())
     }
@@ -661,8 +811,8 @@ impl Store for PgStore {
             .await
             .db(op)?;
         }
-        for a in &batch.alerts {
-            self.upsert_alert(&mut tx, a).await?;
+        if !batch.alerts.is_empty() {
+            self.upsert_alerts(&mut tx, &batch.alerts).await?;
         }
         if !batch.novelty.is_empty() {
             let tenant: Vec<i64> = batch.novelty.iter().map(|n| n.tenant.0).collect();

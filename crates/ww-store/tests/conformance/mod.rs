@@ -556,6 +556,106 @@ pub async fn alerts_in_bulk(s: &dyn Store) {
     assert_eq!((capped.count, capped.samples), (5, 10));
 }
 
+/// Several updates of one alert in one batch end as applying them one after another would:
+/// counts add, first seen is the earliest and last seen the latest, title, level, score and
+/// reasons are the last update's, the host is the last one given (a missing host keeps the
+/// stored one), `novel` is the opening update's, and samples join in order up to the cap.
+pub async fn alert_updates_in_one_batch(s: &dyn Store) {
+    let (a, _) = two_tenants(s).await;
+    let scope = TenantScope::one(a);
+    let events: Vec<NewEvent> =
+        (1..=30).map(|i| ev(i, a, "fw", i, None, Some("10.0.0.1"), None, "deny", serde_json::json!({}))).collect();
+    s.write_batch(&WriteBatch { events, ..Default::default() }).await.unwrap();
+    // Stored before the batch: x (novel, host "old", samples 1..=3) and w (host "w0").
+    let mut x = upsert(a, "x", "10.0.0.1", 1, 10, 1, 30);
+    x.host = Some("old".into());
+    x.samples = vec![1, 2, 3];
+    let mut w = upsert(a, "w", "10.0.0.4", 1, 10, 1, 30);
+    w.host = Some("w0".into());
+    s.write_batch(&WriteBatch { alerts: vec![x.clone(), w.clone()], ..Default::default() }).await.unwrap();
+
+    let with = |base: &AlertUpsert, host: Option<&str>, secs: (i64, i64), delta: u64, score: u8| AlertUpsert {
+        host: host.map(Into::into),
+        first_seen: t(secs.0),
+        last_seen: t(secs.1),
+        count_delta: delta,
+        score,
+        ..base.clone()
+    };
+    let mut x1 = with(&x, Some("h1"), (8, 12), 2, 40);
+    x1.rule_title = "first title".into();
+    x1.level = "low".into();
+    x1.novel = false;
+    x1.score_reasons = vec!["a".into()];
+    x1.samples = vec![3, 4, 5];
+    let mut x2 = with(&x, None, (9, 11), 3, 60);
+    x2.rule_title = "last title".into();
+    x2.level = "medium".into();
+    x2.novel = false;
+    x2.score_reasons = vec!["b".into(), "c".into()];
+    x2.samples = vec![5, 6, 1, 7, 8, 9, 10, 11, 12, 13];
+    // y is opened by the batch: not novel at its first update, so not novel.
+    let y0 = upsert(a, "y", "10.0.0.2", 10, 5, 1, 20);
+    let mut y1 = with(&y0, None, (5, 5), 1, 20);
+    y1.novel = false;
+    y1.samples = vec![10, 11];
+    let mut y2 = with(&y0, Some("y1"), (3, 4), 1, 30);
+    y2.novel = true;
+    y2.samples = vec![11, 12];
+    let mut y3 = with(&y0, None, (7, 6), 4, 25);
+    y3.novel = true;
+    y3.samples = vec![];
+    y3.score_reasons = vec![];
+    // z is opened by the batch as novel; of two hosts the later one stays.
+    let z0 = upsert(a, "z", "10.0.0.3", 20, 20, 1, 50);
+    let z1 = with(&z0, Some("z1"), (20, 20), 1, 50);
+    let mut z2 = with(&z0, Some("z2"), (21, 21), 1, 50);
+    z2.novel = false;
+    let mut z3 = with(&z0, None, (22, 22), 1, 50);
+    z3.novel = false;
+    // w is updated twice without a host: the stored host stays.
+    let w1 = with(&w, None, (11, 11), 1, 30);
+    let w2 = with(&w, None, (12, 12), 1, 30);
+    let alerts = vec![x1, y1, z1, w1, x2, y2, z2, w2, y3, z3];
+    s.write_batch(&WriteBatch { alerts, ..Default::default() }).await.unwrap();
+
+    let list = s.list_alerts(&scope, &AlertQuery::default()).await.unwrap();
+    assert_eq!(list.items.len(), 4, "one alert per key");
+    let get = |rule: &str| list.items.iter().find(|x| x.rule_id == rule).unwrap().clone();
+    let samples = |id: i64| async move {
+        s.get_alert(&TenantScope::one(a), id).await.unwrap().samples.iter().map(|e| e.id).collect::<Vec<_>>()
+    };
+
+    let x = get("x");
+    assert_eq!((x.count, x.first_seen, x.last_seen, x.score), (6, t(8), t(12), 60));
+    assert_eq!((x.rule_title.as_str(), x.level.as_str()), ("last title", "medium"));
+    assert_eq!(x.score_reasons, vec!["b".to_string(), "c".to_string()]);
+    assert_eq!((x.host.as_deref(), x.novel), (Some("h1"), true));
+    assert_eq!(samples(x.id).await, (1..=10).collect::<Vec<_>>(), "capped at 10, in the order given");
+
+    let y = get("y");
+    assert_eq!((y.count, y.first_seen, y.last_seen, y.score), (6, t(3), t(6), 25));
+    assert!(y.score_reasons.is_empty());
+    assert_eq!((y.host.as_deref(), y.novel), (Some("y1"), false));
+    assert_eq!(samples(y.id).await, vec![10, 11, 12]);
+
+    let z = get("z");
+    assert_eq!((z.count, z.first_seen, z.last_seen), (3, t(20), t(22)));
+    assert_eq!((z.host.as_deref(), z.novel), (Some("z2"), true));
+    assert_eq!(samples(z.id).await, vec![20]);
+
+    let w = get("w");
+    assert_eq!((w.count, w.first_seen, w.last_seen), (3, t(10), t(12)));
+    assert_eq!(w.host.as_deref(), Some("w0"));
+    assert_eq!(samples(w.id).await, vec![1]);
+
+    let st = s.detector_state(t(0)).await.unwrap();
+    let open = |rule: &str| st.open_alerts.iter().find(|o| o.key.rule_id == rule).unwrap().clone();
+    assert_eq!((open("x").count, open("x").samples), (6, 10));
+    assert_eq!((open("y").count, open("y").samples, open("y").novel), (6, 3, false));
+    assert_eq!((open("z").samples, open("z").host.as_deref()), (1, Some("z2")));
+}
+
 /// Users, memberships, sessions and tokens.
 pub async fn accounts(s: &dyn Store) {
     let (a, b) = two_tenants(s).await;
