@@ -1,6 +1,7 @@
 //! Mail: arbitrary bytes through the RFC 5322 path, and through the Outlook `.msg` (OLE) path
 //! when they start like a compound document. Attachments (zip, OLE, HTML) are reached from the
-//! MIME bytes. Small limits keep each run fast; the analyser must never panic or hang.
+//! MIME bytes; the RAR and 7z header walkers also directly. Small limits keep each run fast;
+//! the analyser must never panic or hang.
 #![no_main]
 
 use std::sync::OnceLock;
@@ -27,4 +28,8 @@ fuzz_target!(|data: &[u8]| {
     {
         let _ = a.analyse_mail(&m);
     }
+    // The RAR and 7z header walkers, reached directly (a MIME attachment would need base64).
+    let limits = &a.config().limits;
+    let _ = ww_mail::archive_headers::rar_list(data, limits);
+    let _ = ww_mail::archive_headers::seven_zip_list(data);
 });

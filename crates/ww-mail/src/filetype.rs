@@ -103,9 +103,12 @@ pub struct Entry {
     pub body: Vec<u8>,
 }
 
+/// An archive's entries as far as they could be read.
 #[derive(Debug, Default)]
-pub struct ZipListing {
+pub struct Listing {
     pub entries: Vec<Entry>,
+    /// The archive encrypts its headers, names included: nothing inside can be listed.
+    pub encrypted_headers: bool,
     /// A limit was hit (entries, total size, ratio): the reason text.
     pub limit: Option<String>,
     /// The archive is unreadable: the reason text.
@@ -116,8 +119,8 @@ const HEAD: usize = 0x9010;
 const BODY_MAX: u64 = 512 * 1024;
 
 /// List a zip's entries and read their heads, never inflating more than the limits allow.
-pub fn zip_list(data: &[u8], limits: &Limits) -> ZipListing {
-    let mut out = ZipListing::default();
+pub fn zip_list(data: &[u8], limits: &Limits) -> Listing {
+    let mut out = Listing::default();
     let mut z = match zip::ZipArchive::new(Cursor::new(data)) {
         Ok(z) => z,
         Err(e) => {

@@ -4,6 +4,7 @@
 //! server, a milter and a mailbox poller can all call the same [`Analyser`].
 
 pub mod analyse;
+pub mod archive_headers;
 pub mod bayes;
 pub mod checks;
 pub mod config;

@@ -164,6 +164,34 @@ fn ole_document_with_vba_storage() {
 }
 
 #[test]
+fn rar_entries_are_listed_from_headers_and_encrypted_rar_is_flagged() {
+    // RAR 5: main header, one file block (no data), end of archive.
+    let rar5 = |name: &str| {
+        let mut rar = b"Rar!\x1a\x07\x01\x00".to_vec();
+        rar.extend([0, 0, 0, 0, 3, 1, 0, 0]);
+        rar.extend([0, 0, 0, 0, 9 + name.len() as u8, 2, 2, 0, 0, 0, 0x20, 0, 0, name.len() as u8]);
+        rar.extend(name.as_bytes());
+        rar.extend([0, 0, 0, 0, 3, 5, 0, 0]);
+        rar
+    };
+    let r = analyser().analyse_bytes(&mail_with_attachment("invoice.rar", &rar5("invoice.lnk")));
+    assert!(
+        r.reasons.iter().any(|x| x.id == "ATTACHMENT_ARCHIVE_RISKY" && x.evidence.contains("invoice.rar/invoice.lnk")),
+        "{:?}",
+        r.reasons
+    );
+    // RAR 4 whose main header says the block headers are encrypted.
+    let mut enc = b"Rar!\x1a\x07\x00".to_vec();
+    enc.extend([0, 0, 0x73, 0x80, 0x00, 13, 0, 0, 0, 0, 0, 0, 0]);
+    enc.extend([0x5A; 48]);
+    let r = analyser().analyse_bytes(&mail_with_attachment("statement.rar", &enc));
+    assert!(ids(&r).contains(&"ATTACHMENT_ENCRYPTED_ARCHIVE"), "{:?}", r.reasons);
+    // A plain RAR of a text file raises nothing.
+    let r = analyser().analyse_bytes(&mail_with_attachment("notes.rar", &rar5("notes.txt")));
+    assert!(r.reasons.iter().all(|x| !x.id.starts_with("ATTACHMENT_")), "{:?}", r.reasons);
+}
+
+#[test]
 fn archives_executables_and_double_extensions() {
     let exe = b"MZ\x90\x00\x03\x00\x00\x00this program";
     let z = zip_bytes(&[("scan.pdf.exe", exe)], false);

@@ -29,6 +29,16 @@ proptest! {
     }
 
     #[test]
+    fn archive_header_walkers_on_prefixed_garbage(b in proptest::collection::vec(any::<u8>(), 0..4096), which in 0..3usize) {
+        let prefix: &[u8] = [&b"Rar!\x1a\x07\x00"[..], b"Rar!\x1a\x07\x01\x00", &[b'7', b'z', 0xBC, 0xAF, 0x27, 0x1C]][which];
+        let mut v = prefix.to_vec();
+        v.extend(b);
+        let cfg = Config::default_config().unwrap();
+        let l = if which < 2 { ww_mail::archive_headers::rar_list(&v, &cfg.limits) } else { ww_mail::archive_headers::seven_zip_list(&v) };
+        prop_assert!(l.entries.len() <= cfg.limits.max_archive_entries);
+    }
+
+    #[test]
     fn msg_reader_on_ole_prefixed_garbage(b in proptest::collection::vec(any::<u8>(), 0..4096)) {
         let mut v = vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
         v.extend(b);

@@ -2,7 +2,8 @@
 //! smuggling and credential forms, encrypted archives and archives holding any of these.
 
 use super::Ctx;
-use crate::filetype::{self, DOC_EXT, EXEC_EXT, Kind, SCRIPT_EXT, ext};
+use crate::archive_headers;
+use crate::filetype::{self, DOC_EXT, EXEC_EXT, Kind, Listing, SCRIPT_EXT, ext};
 use crate::html;
 use crate::reason::Reasons;
 
@@ -27,14 +28,10 @@ fn one(ctx: &Ctx, r: &mut Reasons, name: &str, ctype: &str, data: &[u8], top: bo
             Ok(false) => {}
             Err(err) => r.add("UNPARSEABLE_PART", format!("{name}: OLE file unreadable: {err}")),
         },
-        Kind::Zip => zip(ctx, r, name, data, top),
-        Kind::Rar | Kind::SevenZip
-            if top
-            // We do not unpack these; encrypted headers are the common malware case.
-            && kind == Kind::Rar && data.len() > 24 && data[10] & 0x80 != 0 =>
-        {
-            r.add("ATTACHMENT_ENCRYPTED_ARCHIVE", name.to_string());
-        }
+        Kind::Zip => archive(ctx, r, name, "zip", filetype::zip_list(data, &ctx.cfg.limits), top),
+        // Listed from their headers only (names, encryption); their contents are not unpacked.
+        Kind::Rar => archive(ctx, r, name, "RAR", archive_headers::rar_list(data, &ctx.cfg.limits), top),
+        Kind::SevenZip => archive(ctx, r, name, "7z", archive_headers::seven_zip_list(data), top),
         Kind::Html | Kind::Svg => html_file(ctx, r, name, data),
         _ => {}
     }
@@ -70,12 +67,17 @@ fn double_extension(r: &mut Reasons, name: &str) {
     }
 }
 
-fn zip(ctx: &Ctx, r: &mut Reasons, name: &str, data: &[u8], top: bool) {
-    let listing = filetype::zip_list(data, &ctx.cfg.limits);
+/// An archive's listing: macros (OOXML), limits, encryption, and at the top level the risky
+/// entries, inspected in turn where their content could be read (zip).
+fn archive(ctx: &Ctx, r: &mut Reasons, name: &str, format: &str, listing: Listing, top: bool) {
+    if listing.encrypted_headers {
+        r.add("ATTACHMENT_ENCRYPTED_ARCHIVE", format!("{name} ({format}, names encrypted)"));
+        return;
+    }
     if let Some(err) = &listing.error
         && listing.entries.is_empty()
     {
-        r.add("UNPARSEABLE_PART", format!("{name}: zip unreadable: {err}"));
+        r.add("UNPARSEABLE_PART", format!("{name}: {format} unreadable: {err}"));
         return;
     }
     if listing.entries.iter().any(|e| e.name.to_ascii_lowercase().ends_with("vbaproject.bin")) {
