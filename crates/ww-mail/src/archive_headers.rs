@@ -16,11 +16,9 @@ const SEVEN_ZIP_SIGNATURE: &[u8] = &[b'7', b'z', 0xBC, 0xAF, 0x27, 0x1C];
 /// 7z's coder id of AES-256 + SHA-256 (`06 F1 07 01`).
 const SEVEN_ZIP_AES: &[u8] = &[0x06, 0xF1, 0x07, 0x01];
 
-/// `out` with `err` as its error unless it already has one.
-fn done(mut out: Listing, err: Option<String>) -> Listing {
-    if out.error.is_none() {
-        out.error = err;
-    }
+/// `out` (the entries read so far) ended by `err`.
+fn failed(mut out: Listing, err: String) -> Listing {
+    out.error = Some(err);
     out
 }
 
@@ -31,7 +29,7 @@ pub fn rar_list(data: &[u8], limits: &Limits) -> Listing {
     } else if data.starts_with(RAR4_SIGNATURE) {
         rar4(data, limits)
     } else {
-        done(Listing::default(), Some("not a RAR 1.5-5.0 signature".into()))
+        failed(Listing::default(), "not a RAR 1.5-5.0 signature".into())
     }
 }
 
@@ -41,6 +39,10 @@ fn u16_at(d: &[u8], at: usize) -> Option<u16> {
 
 fn u32_at(d: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_le_bytes(d.get(at..at + 4)?.try_into().ok()?))
+}
+
+fn u64_at(d: &[u8], at: usize) -> Option<u64> {
+    Some(u64::from_le_bytes(d.get(at..at + 8)?.try_into().ok()?))
 }
 
 /// RAR 1.5–4.x: fixed 7-byte block heads (CRC, type, flags, size), optional 32-bit data size.
@@ -58,16 +60,16 @@ fn rar4(data: &[u8], limits: &Limits) -> Listing {
     while at < data.len() {
         let (Some(kind), Some(flags), Some(size)) = (data.get(at + 2), u16_at(data, at + 3), u16_at(data, at + 5))
         else {
-            return done(out, Some(format!("block header at offset {at} truncated")));
+            return failed(out, format!("block header at offset {at} truncated"));
         };
         let size = usize::from(size);
         if size < 7 {
-            return done(out, Some(format!("block at offset {at}: header size {size} < 7")));
+            return failed(out, format!("block at offset {at}: header size {size} < 7"));
         }
         // File blocks always carry their packed size; other blocks only with LONG_BLOCK.
         let mut add = if *kind == FILE || flags & LONG_BLOCK != 0 {
             let Some(v) = u32_at(data, at + 7) else {
-                return done(out, Some(format!("block at offset {at}: data size truncated")));
+                return failed(out, format!("block at offset {at}: data size truncated"));
             };
             u64::from(v)
         } else {
@@ -86,19 +88,19 @@ fn rar4(data: &[u8], limits: &Limits) -> Listing {
                 // PACK_SIZE(4) UNP_SIZE(4) HOST_OS(1) FILE_CRC(4) FTIME(4) UNP_VER(1) METHOD(1)
                 // NAME_SIZE(2) ATTR(4) [HIGH_PACK_SIZE(4) HIGH_UNP_SIZE(4)] FILE_NAME
                 let Some(name_len) = u16_at(data, at + 26) else {
-                    return done(out, Some(format!("file block at offset {at}: name size truncated")));
+                    return failed(out, format!("file block at offset {at}: name size truncated"));
                 };
                 let mut name_at = at + 32;
                 if flags & FILE_LARGE != 0 {
                     let Some(high) = u32_at(data, at + 32) else {
-                        return done(out, Some(format!("file block at offset {at}: high size truncated")));
+                        return failed(out, format!("file block at offset {at}: high size truncated"));
                     };
                     add |= u64::from(high) << 32;
                     name_at += 8;
                 }
                 let name_end = name_at + usize::from(name_len);
                 let Some(raw) = data.get(name_at..name_end).filter(|_| name_end <= at + size) else {
-                    return done(out, Some(format!("file block at offset {at}: name runs past the header")));
+                    return failed(out, format!("file block at offset {at}: name runs past the header"));
                 };
                 // Unicode names carry an ASCII/OEM form, then a NUL and an encoded form.
                 let raw = if flags & FILE_UNICODE != 0 { raw.split(|&b| b == 0).next().unwrap_or(raw) } else { raw };
@@ -113,7 +115,7 @@ fn rar4(data: &[u8], limits: &Limits) -> Listing {
         let next = (at as u64).saturating_add(size as u64).saturating_add(add);
         at = match usize::try_from(next) {
             Ok(n) if n > at => n,
-            _ => return done(out, Some(format!("block at offset {at}: size overflows"))),
+            _ => return failed(out, format!("block at offset {at}: size overflows")),
         };
     }
     out
@@ -151,22 +153,22 @@ fn rar5(data: &[u8], limits: &Limits) -> Listing {
     let mut out = Listing::default();
     let mut at = RAR5_SIGNATURE.len();
     while at < data.len() {
-        let truncated = |what: &str| Some(format!("block at offset {at}: {what} truncated"));
+        let truncated = |what: &str| format!("block at offset {at}: {what} truncated");
         let mut p = at + 4;
-        let Some(size) = vint(data, &mut p) else { return done(out, truncated("header size")) };
+        let Some(size) = vint(data, &mut p) else { return failed(out, truncated("header size")) };
         let body = p;
         let Some(end) = usize::try_from(size).ok().and_then(|s| body.checked_add(s)).filter(|&e| e <= data.len())
         else {
-            return done(out, Some(format!("block at offset {at}: header size {size} runs past the archive")));
+            return failed(out, format!("block at offset {at}: header size {size} runs past the archive"));
         };
         let header = &data[..end];
         let (Some(kind), Some(flags)) = (vint(header, &mut p), vint(header, &mut p)) else {
-            return done(out, truncated("header type"));
+            return failed(out, truncated("header type"));
         };
         let extra = if flags & HAS_EXTRA != 0 { vint(header, &mut p) } else { Some(0) };
         let data_size = if flags & HAS_DATA != 0 { vint(header, &mut p) } else { Some(0) };
         let (Some(extra), Some(data_size)) = (extra, data_size) else {
-            return done(out, truncated("extra or data size"));
+            return failed(out, truncated("extra or data size"));
         };
         match kind {
             ENCRYPTION => {
@@ -178,19 +180,19 @@ fn rar5(data: &[u8], limits: &Limits) -> Listing {
                     out.limit = Some(format!("more than {} entries", limits.max_archive_entries));
                     return out;
                 }
-                let Some(file_flags) = vint(header, &mut p) else { return done(out, truncated("file flags")) };
+                let Some(file_flags) = vint(header, &mut p) else { return failed(out, truncated("file flags")) };
                 let (Some(_unpacked), Some(_attributes)) = (vint(header, &mut p), vint(header, &mut p)) else {
-                    return done(out, truncated("file sizes"));
+                    return failed(out, truncated("file sizes"));
                 };
                 p += 4 * (usize::from(file_flags & FILE_HAS_TIME != 0) + usize::from(file_flags & FILE_HAS_CRC != 0));
                 let (Some(_method), Some(_os), Some(name_len)) =
                     (vint(header, &mut p), vint(header, &mut p), vint(header, &mut p))
                 else {
-                    return done(out, truncated("file name length"));
+                    return failed(out, truncated("file name length"));
                 };
                 let name_end = usize::try_from(name_len).ok().and_then(|n| p.checked_add(n));
                 let Some((raw, name_end)) = name_end.and_then(|e| Some((header.get(p..e)?, e))) else {
-                    return done(out, Some(format!("file block at offset {at}: name runs past the header")));
+                    return failed(out, format!("file block at offset {at}: name runs past the header"));
                 };
                 p = name_end;
                 // The extra area is the header's last `extra` bytes: records of size, type, data.
@@ -220,7 +222,7 @@ fn rar5(data: &[u8], limits: &Limits) -> Listing {
         let next = u64::try_from(end).ok().and_then(|e| e.checked_add(data_size)).and_then(|n| usize::try_from(n).ok());
         at = match next {
             Some(n) if n > at => n,
-            _ => return done(out, Some(format!("block at offset {at}: data size overflows"))),
+            _ => return failed(out, format!("block at offset {at}: data size overflows")),
         };
     }
     out
@@ -232,12 +234,12 @@ fn rar5(data: &[u8], limits: &Limits) -> Listing {
 pub fn seven_zip_list(data: &[u8]) -> Listing {
     let mut out = Listing::default();
     if !data.starts_with(SEVEN_ZIP_SIGNATURE) {
-        return done(out, Some("not a 7z signature".into()));
+        return failed(out, "not a 7z signature".into());
     }
     // Signature header: signature(6) version(2) start-header CRC(4), then the next header's
     // offset (from byte 32), size and CRC.
     let (Some(offset), Some(size)) = (u64_at(data, 12), u64_at(data, 20)) else {
-        return done(out, Some("7z start header truncated".into()));
+        return failed(out, "7z start header truncated".into());
     };
     let header = usize::try_from(offset)
         .ok()
@@ -245,20 +247,18 @@ pub fn seven_zip_list(data: &[u8]) -> Listing {
         .zip(usize::try_from(size).ok())
         .and_then(|(start, len)| data.get(start..start.checked_add(len)?));
     let Some(header) = header else {
-        return done(out, Some(format!("7z header ({size} bytes at {offset}) lies past the archive")));
+        return failed(out, format!("7z header ({size} bytes at {offset}) lies past the archive"));
     };
     const ENCODED_HEADER: u8 = 0x17;
     if header.first() == Some(&ENCODED_HEADER) {
-        // The encoded header's streams info: pack info, then the folder(s) whose coder list
-        // says how the header was packed. Coder ids are whole fields of that list, and the
-        // list is a few dozen bytes, so the AES id found there is the AES coder.
+        // The encoded header is a few dozen bytes of streams info: pack info, then the
+        // folder(s) whose coder list says how the header was packed. The AES coder id is
+        // searched as bytes over all of it rather than parsed out of the coder list; the
+        // other fields are small sizes and counts, so the four bytes occurring there by chance
+        // is possible but unlikely.
         out.encrypted_headers = header.windows(SEVEN_ZIP_AES.len()).any(|w| w == SEVEN_ZIP_AES);
     }
     out
-}
-
-fn u64_at(d: &[u8], at: usize) -> Option<u64> {
-    Some(u64::from_le_bytes(d.get(at..at + 8)?.try_into().ok()?))
 }
 
 #[cfg(test)]
