@@ -69,7 +69,9 @@ fn event(r: &mut Rng, id: i64, tenant: TenantId, day_start: i64, span_us: i64) -
                 r.below(60000) + 1024
             );
             let f = serde_json::json!({"program": "sshd", "user": user, "src_ip": src});
-            ("syslog", "syslog", host, Some(src), Some(user.to_string()), raw, f)
+            // One sshd line in 500 comes through a source of its own, for the rare-source query.
+            let source = if id % 500 == 4 { "vpn" } else { "syslog" };
+            (source, "syslog", host, Some(src), Some(user.to_string()), raw, f)
         }
         6..=7 => {
             let public = r.below(3) == 0;
@@ -214,6 +216,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "host = z* (promoted, two-byte prefix, absent)",
             day(EventQuery { fields: ff("host", "z*"), ..Default::default() }),
         ),
+        ("source = web (30% of events)", day(EventQuery { sources: vec!["web".into()], ..Default::default() })),
+        ("source = vpn (rare)", day(EventQuery { sources: vec!["vpn".into()], ..Default::default() })),
+        (
+            "source = vpn or web + text 404",
+            day(EventQuery {
+                sources: vec!["vpn".into(), "web".into()],
+                text: Some("\" 404 ".into()),
+                ..Default::default()
+            }),
+        ),
+        ("source = nosuch (absent)", day(EventQuery { sources: vec!["nosuch".into()], ..Default::default() })),
         ("EventID = 4672 (json field)", day(EventQuery { fields: ff("EventID", "4672"), ..Default::default() })),
         ("text: rare ip 203.0.113.7", day(EventQuery { text: Some("203.0.113.7".into()), ..Default::default() })),
         ("text: common term sshd", day(EventQuery { text: Some("sshd".into()), ..Default::default() })),

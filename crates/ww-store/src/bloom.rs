@@ -19,6 +19,10 @@
 //! promoted column (`host = web02`, `src_ip = 10.3.*`) reads the same filters as a text search,
 //! which is what lets those columns go without per-row indexes (three random-key B-tree inserts
 //! per event cost the single writer most of its time).
+//!
+//! Each event's source id goes in as well, so that a search by source reads the filters instead
+//! of a (tenant, source, time) index: that index's insert cost the writer about a quarter of its
+//! time in `store_bench`. A search names sources, so a block qualifies when it holds any of them.
 
 use crate::query::{Pattern, Promoted};
 
@@ -57,7 +61,8 @@ fn positions(gram: u64) -> (usize, usize) {
 const SEVEN: u64 = 1 << 56;
 
 /// Bit 57 tags the key of a whole promoted value; bits 58-59 say which column a value key or
-/// value gram belongs to. Raw-line grams use bits 0-56 only.
+/// value gram belongs to. Raw-line grams use bits 0-56 only. Bit 57 with column 0 (no promoted
+/// column has it) is an event's source id.
 const EXACT: u64 = 1 << 57;
 const COLUMN_SHIFT: u32 = 58;
 
@@ -78,6 +83,11 @@ fn value_key(column: Promoted, value: &[u8]) -> u64 {
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
     (h & ((1 << 56) - 1)) | EXACT | column_tag(column)
+}
+
+/// The key of a source id (ids are positive and far below 2^56).
+fn source_key(source_id: i64) -> u64 {
+    (source_id as u64 & ((1 << 56) - 1)) | EXACT
 }
 
 /// The key of a value's first one or two bytes (ASCII-lower-cased), so that short prefix
@@ -156,6 +166,11 @@ impl Bloom {
         for_each_gram(value.as_bytes(), |g| self.set(g | tag));
     }
 
+    /// Adds an event's source id.
+    pub(crate) fn add_source(&mut self, source_id: i64) {
+        self.set(source_key(source_id));
+    }
+
     fn set(&mut self, gram: u64) {
         let (a, b) = positions(gram);
         self.words[a >> 6] |= 1 << (a & 63);
@@ -169,30 +184,37 @@ impl Bloom {
         }
     }
 
-    /// Whether every trigram of the query may be in the block (false: certainly not).
+    /// Whether every gram of the query, and one of its sources if it names any, may be in the
+    /// block (false: certainly not).
     pub(crate) fn may_contain(&self, query: &Trigrams) -> bool {
-        query.0.iter().all(|&t| {
-            let (a, b) = positions(t);
-            self.words[a >> 6] & (1 << (a & 63)) != 0 && self.words[b >> 6] & (1 << (b & 63)) != 0
-        })
+        query.all.iter().all(|&t| self.holds(t)) && (query.any.is_empty() || query.any.iter().any(|&t| self.holds(t)))
+    }
+
+    fn holds(&self, gram: u64) -> bool {
+        let (a, b) = positions(gram);
+        self.words[a >> 6] & (1 << (a & 63)) != 0 && self.words[b >> 6] & (1 << (b & 63)) != 0
     }
 }
 
-/// The distinct grams a block must hold to contain a match: those of the text terms (terms
-/// shorter than three bytes add none) and of the promoted-column filters.
+/// What a block must hold to contain a match: every gram of the text terms (terms shorter than
+/// three bytes add none) and of the promoted-column filters, and one of the sources searched.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Trigrams(Vec<u64>);
+pub(crate) struct Trigrams {
+    all: Vec<u64>,
+    any: Vec<u64>,
+}
 
 impl Trigrams {
     #[cfg(test)]
     pub(crate) fn of_terms(terms: &[String]) -> Trigrams {
-        Trigrams::of_query(terms, &[])
+        Trigrams::of_query(terms, &[], &[])
     }
 
     /// Grams of text terms and of promoted-column patterns: an exact value needs its whole-value
     /// key; a LIKE pattern needs the grams of each literal run between its wildcards, and the
-    /// key of its first bytes when it does not start with a wildcard.
-    pub(crate) fn of_query(terms: &[String], columns: &[(Promoted, &Pattern)]) -> Trigrams {
+    /// key of its first bytes when it does not start with a wildcard. `sources` are the ids of the
+    /// sources searched (empty: any source).
+    pub(crate) fn of_query(terms: &[String], columns: &[(Promoted, &Pattern)], sources: &[i64]) -> Trigrams {
         let mut out = Vec::new();
         for t in terms {
             for_each_gram(t.as_bytes(), |g| out.push(g));
@@ -216,12 +238,16 @@ impl Trigrams {
         }
         out.sort_unstable();
         out.dedup();
-        Trigrams(out)
+        let mut any: Vec<u64> = sources.iter().map(|&id| source_key(id)).collect();
+        any.sort_unstable();
+        any.dedup();
+        Trigrams { all: out, any }
     }
 
-    /// True when no term is long enough to filter blocks.
+    /// True when nothing in the query can rule a block out (no term long enough, no promoted
+    /// column, no source).
     pub(crate) fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.all.is_empty() && self.any.is_empty()
     }
 }
 
@@ -278,10 +304,10 @@ mod tests {
     #[test]
     fn short_terms_give_no_trigrams() {
         assert!(terms(&["ab", "x"]).is_empty());
-        assert_eq!(terms(&["abcd", "bcd"]).0.len(), 2);
+        assert_eq!(terms(&["abcd", "bcd"]).all.len(), 2);
         // Trigrams plus the 7-grams that hold a digit.
-        assert_eq!(terms(&["ab1defg"]).0.len(), 6);
-        assert_eq!(terms(&["abcdefg"]).0.len(), 5);
+        assert_eq!(terms(&["ab1defg"]).all.len(), 6);
+        assert_eq!(terms(&["abcdefg"]).all.len(), 5);
     }
 
     #[test]
@@ -359,7 +385,7 @@ mod tests {
         b.add_value(Promoted::Host, "WEB02");
         b.add_value(Promoted::SrcIp, "203.0.113.7");
         b.add_value(Promoted::User, "admin");
-        let q = |c: Promoted, p: Pattern| Trigrams::of_query(&[], &[(c, &p)]);
+        let q = |c: Promoted, p: Pattern| Trigrams::of_query(&[], &[(c, &p)], &[]);
         let exact = |v: &str| Pattern::Exact(v.into());
         let like = |v: &str| Pattern::Like(v.into());
         // Whole values, case-insensitively, in their own column only.
@@ -383,6 +409,35 @@ mod tests {
         // A value's grams are not raw-line grams: the raw text holds "sshd", the columns do not.
         assert!(!b.may_contain(&q(Promoted::Host, like("%sshd%"))));
         assert!(b.may_contain(&terms(&["sshd"])));
+    }
+
+    #[test]
+    fn sources_are_found_by_id_any_of_several_and_never_as_other_keys() {
+        let mut b = Bloom::default();
+        b.add_text(b"<38>Nov 21 10:00:01 web02 sshd[311]: Failed password");
+        b.add_value(Promoted::Host, "web02");
+        b.add_source(7);
+        b.add_source(12);
+        let sources = |ids: &[i64]| Trigrams::of_query(&[], &[], ids);
+        assert!(!sources(&[7]).is_empty());
+        assert!(b.may_contain(&sources(&[7])));
+        assert!(b.may_contain(&sources(&[12, 7])));
+        assert!(b.may_contain(&sources(&[3, 12])), "any one of the sources searched");
+        assert!(!b.may_contain(&sources(&[3])));
+        assert!(!b.may_contain(&sources(&[3, 4, 5])));
+        // Combined with terms and columns: everything else is still required.
+        let q = Trigrams::of_query(&["sshd".into()], &[(Promoted::Host, &Pattern::Exact("web02".into()))], &[3, 7]);
+        assert!(b.may_contain(&q));
+        let q = Trigrams::of_query(&["mimikatz".into()], &[], &[7]);
+        assert!(!b.may_contain(&q));
+        // A source key is not a promoted value's key or a raw gram, and the reverse.
+        let mut only = Bloom::default();
+        only.add_source(7);
+        assert!(!only.may_contain(&Trigrams::of_query(&[], &[(Promoted::Host, &Pattern::Exact("7".into()))], &[])));
+        let mut other = Bloom::default();
+        other.add_text(b"\x00\x00\x07 7 source 7");
+        other.add_value(Promoted::Host, "7");
+        assert!(!other.may_contain(&sources(&[7])));
     }
 
     #[test]

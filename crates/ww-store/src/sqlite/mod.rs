@@ -360,8 +360,9 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// Builds the block filters of events written before filters existed (migration 0003), in
-    /// chunks of whole blocks, then records that every block is complete.
+    /// Builds the block filters of events written before filters existed (migration 0003) or
+    /// held their promoted values (0004) or sources (0005), in chunks of whole blocks, then
+    /// records that every block is complete.
     async fn complete_blocks(&self) -> Result<()> {
         let op = "build block filters";
         let done: i64 = sqlx::query_scalar("SELECT value FROM meta WHERE key = 'blocks_complete'")
@@ -375,7 +376,7 @@ impl SqliteStore {
         loop {
             let mut tx = self.writer.begin().await.db(op)?;
             let rows = sqlx::query(
-                "SELECT id, ts, raw, host, src_ip, user_name FROM events WHERE id > ?1 ORDER BY id LIMIT ?2",
+                "SELECT id, ts, raw, host, src_ip, user_name, source_id FROM events WHERE id > ?1 ORDER BY id LIMIT ?2",
             )
             .bind(after)
             .bind(bloom::BLOCK_EVENTS * 16)
@@ -398,7 +399,8 @@ impl SqliteStore {
                 let host: Option<String> = r.try_get(3).db(op)?;
                 let src_ip: Option<String> = r.try_get(4).db(op)?;
                 let user: Option<String> = r.try_get(5).db(op)?;
-                summarise(&mut blocks, id, ts, &raw, [host.as_deref(), src_ip.as_deref(), user.as_deref()]);
+                let source: i64 = r.try_get(6).db(op)?;
+                summarise(&mut blocks, id, ts, &raw, source, [host.as_deref(), src_ip.as_deref(), user.as_deref()]);
                 after = id;
             }
             for b in blocks.into_values() {
@@ -470,26 +472,28 @@ impl SqliteStore {
         sources: &HashMap<(i64, String), i64>,
         blocks: &mut std::collections::BTreeMap<i64, BlockSummary>,
     ) -> Result<()> {
-        let mut chunks = events.chunks(INSERT_CHUNK);
+        let source_ids = source_ids(events, sources)?;
+        let mut chunks = events.chunks(INSERT_CHUNK).zip(source_ids.chunks(INSERT_CHUNK));
         let mut current = chunks.next();
-        let mut statement = current.map(|c| insert_statement(c, sources)).transpose()?;
-        while let (Some(chunk), Some(mut qb)) = (current, statement.take()) {
+        let mut statement = current.map(|(c, ids)| insert_statement(c, ids));
+        while let (Some((chunk, ids)), Some(mut qb)) = (current, statement.take()) {
             let following = chunks.next();
             let (done, built) = futures_util::future::join(qb.build().execute(&mut *tx), async {
-                for e in chunk {
+                for (e, &source) in chunk.iter().zip(ids) {
                     summarise(
                         blocks,
                         e.id,
                         us(&e.time),
                         &e.raw,
+                        source,
                         [e.host.as_deref(), e.src_ip.as_deref(), e.user.as_deref()],
                     );
                 }
-                following.map(|c| insert_statement(c, sources)).transpose()
+                following.map(|(c, ids)| insert_statement(c, ids))
             })
             .await;
             done.db("insert events")?;
-            statement = built?;
+            statement = built;
             current = following;
         }
         Ok(())
@@ -780,28 +784,36 @@ struct SearchPlan {
 /// An alert's unique key as its columns hold it: tenant, rule, entity kind, entity, opening event.
 type StoredAlertKey = (i64, String, String, String, i64);
 
-/// One multi-row INSERT of `events`.
-fn insert_statement(events: &[NewEvent], sources: &HashMap<(i64, String), i64>) -> Result<QueryBuilder<Sqlite>> {
+/// The source id of each event.
+fn source_ids(events: &[NewEvent], sources: &HashMap<(i64, String), i64>) -> Result<Vec<i64>> {
+    // Consecutive events mostly share a source: look it up (a key with an owned name) on change.
+    let mut last: Option<(i64, &str, i64)> = None;
+    events
+        .iter()
+        .map(|e| match last {
+            Some((t, name, id)) if t == e.tenant.0 && name == e.source => Ok(id),
+            _ => {
+                let id = sources
+                    .get(&(e.tenant.0, e.source.clone()))
+                    .copied()
+                    .ok_or_else(|| StoreError::Invalid("event source was not resolved".into()))?;
+                last = Some((e.tenant.0, e.source.as_str(), id));
+                Ok(id)
+            }
+        })
+        .collect()
+}
+
+/// One multi-row INSERT of `events`, whose source ids are `source_ids`.
+fn insert_statement(events: &[NewEvent], source_ids: &[i64]) -> QueryBuilder<Sqlite> {
     let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
         "INSERT INTO events (id, tenant_id, source_id, received_at, ts, kind, host, src_ip, user_name, raw, fields, \
          parse_error) ",
     );
-    let mut bad_source = false;
-    // Consecutive events mostly share a source: look it up (a key with an owned name) on change.
-    let mut last: Option<(i64, &str, Option<i64>)> = None;
-    qb.push_values(events, |mut b, e| {
-        let source = match last {
-            Some((t, name, id)) if t == e.tenant.0 && name == e.source => id,
-            _ => {
-                let id = sources.get(&(e.tenant.0, e.source.clone())).copied();
-                last = Some((e.tenant.0, e.source.as_str(), id));
-                id
-            }
-        };
-        bad_source |= source.is_none();
+    qb.push_values(events.iter().zip(source_ids), |mut b, (e, &source)| {
         b.push_bind(e.id)
             .push_bind(e.tenant.0)
-            .push_bind(source.unwrap_or(0))
+            .push_bind(source)
             .push_bind(us(&e.received_at))
             .push_bind(us(&e.time))
             .push_bind(e.kind.as_str())
@@ -812,10 +824,7 @@ fn insert_statement(events: &[NewEvent], sources: &HashMap<(i64, String), i64>) 
             .push_bind(e.fields_json.as_str())
             .push_bind(e.parse_error.as_deref());
     });
-    if bad_source {
-        return Err(StoreError::Invalid("event source was not resolved".into()));
-    }
-    Ok(qb)
+    qb
 }
 
 /// The distinct values of `ids`, ascending.
@@ -839,6 +848,7 @@ fn summarise(
     id: i64,
     ts: i64,
     raw: &[u8],
+    source_id: i64,
     promoted: [Option<&str>; 3],
 ) {
     let block = bloom::block_of(id);
@@ -847,6 +857,7 @@ fn summarise(
     b.min_ts = b.min_ts.min(ts);
     b.max_ts = b.max_ts.max(ts);
     b.bloom.add_text(raw);
+    b.bloom.add_source(source_id);
     for (column, value) in [Promoted::Host, Promoted::SrcIp, Promoted::User].into_iter().zip(promoted) {
         if let Some(v) = value {
             b.bloom.add_value(column, v);
@@ -1091,7 +1102,19 @@ impl Store for SqliteStore {
                 FieldTarget::Json(_) => None,
             })
             .collect();
-        let grams = Trigrams::of_query(&terms, &columns);
+        // Sources have no per-row index either: their ids go through the block filters.
+        let mut source_ids = Vec::new();
+        if !q.sources.is_empty() && !scope.tenants().is_empty() {
+            let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT id FROM sources WHERE tenant_id IN ");
+            push_list(&mut qb, scope.tenants().iter().map(|t| t.0));
+            qb.push(" AND name IN ");
+            push_list(&mut qb, q.sources.iter().map(String::as_str));
+            source_ids = qb.build_query_scalar::<i64>().fetch_all(&self.reader).await.db("search events")?;
+            if source_ids.is_empty() {
+                return Ok(Page { items: Vec::new(), next_cursor: None });
+            }
+        }
+        let grams = Trigrams::of_query(&terms, &columns, &source_ids);
         let plan = SearchPlan { cursor, fields, terms };
         let mut items = Vec::new();
         if grams.is_empty() {
