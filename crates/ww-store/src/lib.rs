@@ -239,3 +239,26 @@ pub trait Store: Send + Sync + 'static {
     async fn apply_retention(&self, now: Timestamp, policy: &Retention) -> Result<u64>;
     async fn stats(&self) -> Result<StoreStats>;
 }
+
+/// The source id of each event, from the batch's resolved `(tenant, name) -> id` map.
+pub(crate) fn source_ids(
+    events: &[NewEvent],
+    sources: &std::collections::HashMap<(i64, String), i64>,
+) -> Result<Vec<i64>> {
+    // Consecutive events mostly share a source: look it up (a key with an owned name) on change.
+    let mut last: Option<(i64, &str, i64)> = None;
+    events
+        .iter()
+        .map(|e| match last {
+            Some((t, name, id)) if t == e.tenant.0 && name == e.source => Ok(id),
+            _ => {
+                let id = sources
+                    .get(&(e.tenant.0, e.source.clone()))
+                    .copied()
+                    .ok_or_else(|| StoreError::Invalid("event source was not resolved".into()))?;
+                last = Some((e.tenant.0, e.source.as_str(), id));
+                Ok(id)
+            }
+        })
+        .collect()
+}

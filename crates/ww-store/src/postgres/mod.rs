@@ -424,7 +424,8 @@ impl PgStore {
     ) -> Result<i64> {
         let op = "insert events";
         let mut total: i64 = 0;
-        for chunk in events.chunks(INSERT_CHUNK) {
+        let source_ids = crate::source_ids(events, sources)?;
+        for (chunk, sids) in events.chunks(INSERT_CHUNK).zip(source_ids.chunks(INSERT_CHUNK)) {
             let n = chunk.len();
             let mut id = Vec::with_capacity(n);
             let mut tenant = Vec::with_capacity(n);
@@ -440,11 +441,7 @@ impl PgStore {
             let mut fields = Vec::with_capacity(n);
             let mut parse_error = Vec::with_capacity(n);
             let mut size = Vec::with_capacity(n);
-            for e in chunk {
-                let sid = sources
-                    .get(&(e.tenant.0, e.source.clone()))
-                    .copied()
-                    .ok_or_else(|| StoreError::Invalid("event source was not resolved".into()))?;
+            for (e, &sid) in chunk.iter().zip(sids) {
                 let (text, bytes) = raw_columns(&e.raw);
                 let json = pg_json(&e.fields_json).into_owned();
                 let row_size = ROW_OVERHEAD

@@ -472,7 +472,7 @@ impl SqliteStore {
         sources: &HashMap<(i64, String), i64>,
         blocks: &mut std::collections::BTreeMap<i64, BlockSummary>,
     ) -> Result<()> {
-        let source_ids = source_ids(events, sources)?;
+        let source_ids = crate::source_ids(events, sources)?;
         let mut chunks = events.chunks(INSERT_CHUNK).zip(source_ids.chunks(INSERT_CHUNK));
         let mut current = chunks.next();
         let mut statement = current.map(|(c, ids)| insert_statement(c, ids));
@@ -783,26 +783,6 @@ struct SearchPlan {
 
 /// An alert's unique key as its columns hold it: tenant, rule, entity kind, entity, opening event.
 type StoredAlertKey = (i64, String, String, String, i64);
-
-/// The source id of each event.
-fn source_ids(events: &[NewEvent], sources: &HashMap<(i64, String), i64>) -> Result<Vec<i64>> {
-    // Consecutive events mostly share a source: look it up (a key with an owned name) on change.
-    let mut last: Option<(i64, &str, i64)> = None;
-    events
-        .iter()
-        .map(|e| match last {
-            Some((t, name, id)) if t == e.tenant.0 && name == e.source => Ok(id),
-            _ => {
-                let id = sources
-                    .get(&(e.tenant.0, e.source.clone()))
-                    .copied()
-                    .ok_or_else(|| StoreError::Invalid("event source was not resolved".into()))?;
-                last = Some((e.tenant.0, e.source.as_str(), id));
-                Ok(id)
-            }
-        })
-        .collect()
-}
 
 /// One multi-row INSERT of `events`, whose source ids are `source_ids`.
 fn insert_statement(events: &[NewEvent], source_ids: &[i64]) -> QueryBuilder<Sqlite> {
