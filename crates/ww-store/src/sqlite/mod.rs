@@ -716,11 +716,10 @@ impl SqliteStore {
             qb.push(format!(" AND {p}e.ts <= ")).push_bind(ts);
             qb.push(" AND (e.ts, e.id) < (").push_bind(ts).push(", ").push_bind(id).push(")");
         }
-        if !q.sources.is_empty() {
-            qb.push(" AND e.source_id IN (SELECT id FROM sources WHERE tenant_id = ").push_bind(tenant.0);
-            qb.push(" AND name IN ");
-            push_list(&mut qb, q.sources.iter().map(String::as_str));
-            qb.push(")");
+        if !plan.source_ids.is_empty() {
+            // Ids are unique across tenants, and the row's tenant is checked above.
+            qb.push(" AND e.source_id IN ");
+            push_list(&mut qb, plan.source_ids.iter().copied());
         }
         for f in &plan.fields {
             qb.push(" AND ");
@@ -779,6 +778,8 @@ struct SearchPlan {
     fields: Vec<FieldPlan>,
     /// Lower-cased terms, each checked against raw.
     terms: Vec<String>,
+    /// Ids of the sources searched, in the scope's tenants (empty: any source).
+    source_ids: Vec<i64>,
 }
 
 /// An alert's unique key as its columns hold it: tenant, rule, entity kind, entity, opening event.
@@ -1082,9 +1083,10 @@ impl Store for SqliteStore {
                 FieldTarget::Json(_) => None,
             })
             .collect();
-        // Sources have no per-row index either: their ids go through the block filters.
+        // Sources have no per-row index either: their ids go through the block filters, and a
+        // search naming only unknown sources (or with no tenant in scope) finds nothing.
         let mut source_ids = Vec::new();
-        if !q.sources.is_empty() && !scope.tenants().is_empty() {
+        if !q.sources.is_empty() {
             let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT id FROM sources WHERE tenant_id IN ");
             push_list(&mut qb, scope.tenants().iter().map(|t| t.0));
             qb.push(" AND name IN ");
@@ -1095,7 +1097,7 @@ impl Store for SqliteStore {
             }
         }
         let grams = Trigrams::of_query(&terms, &columns, &source_ids);
-        let plan = SearchPlan { cursor, fields, terms };
+        let plan = SearchPlan { cursor, fields, terms, source_ids };
         let mut items = Vec::new();
         if grams.is_empty() {
             for t in scope.tenants() {
